@@ -1,0 +1,29 @@
+"""The Pulumi program: load this stack's config, hand it to the platform assembly.
+
+``pulumi up`` and kubeforge's offline engine (``kubeforge preview``) both run this file.
+"""
+
+import pulumi
+
+from components.platform import Platform, PlatformArgs
+from kubeforge.config import load_platform
+from kubeforge.errors import ConfigError
+
+config = pulumi.Config("kubeforge")
+try:
+    stack_config = load_platform(
+        config.get_object("platform"),
+        stack=pulumi.get_stack(),
+        kubeconfig_configured=config.get("kubeconfig") is not None,
+    )
+except ConfigError as exc:
+    # RunError: Pulumi prints the message alone, without a Python traceback.
+    raise pulumi.RunError(str(exc)) from None
+
+platform = Platform(
+    "kubeforge",
+    PlatformArgs(config=stack_config, kubeconfig=config.get_secret("kubeconfig")),
+)
+if platform.kubeconfig is not None:
+    pulumi.export("kubeconfig", platform.kubeconfig)
+pulumi.export("tenantNamespaces", platform.tenant_namespaces)

@@ -1,0 +1,30 @@
+"""Labels and taints every GPU node carries, whatever the target."""
+
+from __future__ import annotations
+
+from kubeforge.config.loader import GpuPool
+
+# GPU nodes repel pods that do not ask for GPUs; the GPU Operator and device plugin
+# tolerate it. Ref: https://docs.aws.amazon.com/eks/latest/userguide/ml-eks-optimized-ami.html
+GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
+
+POOL_LABEL = "kubeforge.io/node-pool"
+GPU_MODEL_LABEL = "kubeforge.io/gpu-model"
+GPU_DRIVER_LABEL = "kubeforge.io/gpu-driver"
+GPU_COUNT_LABEL = "kubeforge.io/gpus-per-node"
+
+
+def gpu_node_labels(pool: GpuPool) -> dict[str, str]:
+    spec = pool.spec
+    labels = {
+        POOL_LABEL: pool.name,
+        GPU_MODEL_LABEL: spec.gpu.model,
+        GPU_DRIVER_LABEL: spec.driver,
+        GPU_COUNT_LABEL: str(spec.gpu.per_node),
+    }
+    if spec.gpu.mig:
+        # The GPU Operator's MIG manager applies the profile named by this label.
+        # Ref: https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/gpu-operator-mig.html
+        labels["nvidia.com/mig.config"] = f"kubeforge-{pool.name}"
+    labels.update(spec.labels)
+    return labels

@@ -1,0 +1,51 @@
+"""An existing Kubernetes cluster (on-prem): a provider from a kubeconfig, GPU nodes marked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.cluster.gpu_nodes import GPU_TAINT, gpu_node_labels
+from kubeforge.config.loader import GpuPool
+from kubeforge.config.model import OnPremSettings
+
+
+@dataclass(frozen=True)
+class ExistingClusterArgs:
+    settings: OnPremSettings
+    gpu_pools: dict[str, GpuPool]
+    kubeconfig: pulumi.Output[str] | None
+    """Secret kubeconfig from stack config; None: the deploying machine's $KUBECONFIG."""
+
+
+class ExistingCluster(pulumi.ComponentResource):
+    """Adopts an existing cluster: one explicit provider, GPU nodes labelled and tainted."""
+
+    provider: k8s.Provider
+    kubeconfig: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("kubeforge:cluster:ExistingCluster", name, None, opts)
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=args.kubeconfig,
+            context=args.settings.kubeconfig_context,
+            # Never fall back to whatever context happens to be current.
+            delete_unreachable=False,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Without a configured kubeconfig the deploying machine's own is used and not exported.
+        self.kubeconfig = pulumi.Output.secret(args.kubeconfig) if args.kubeconfig is not None else None
+        for pool in args.gpu_pools.values():
+            for node in pool.spec.nodes:
+                # Server-side apply patch: kubeforge owns only these labels and this taint.
+                k8s.core.v1.NodePatch(
+                    f"{name}-{pool.name}-{node}",
+                    metadata=k8s.meta.v1.ObjectMetaPatchArgs(name=node, labels=gpu_node_labels(pool)),
+                    spec=k8s.core.v1.NodeSpecPatchArgs(taints=[k8s.core.v1.TaintPatchArgs(**GPU_TAINT)]),
+                    opts=pulumi.ResourceOptions(parent=self, provider=self.provider, retain_on_delete=True),
+                )
+        self.register_outputs({"kubeconfig": self.kubeconfig})

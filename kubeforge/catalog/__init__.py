@@ -1,0 +1,99 @@
+"""The release catalog: one file per kubeforge release pinning every upstream component.
+
+``kubeforge:platform.release`` names a catalog release (``releases/<release>.yaml``).
+Components take their chart or manifest source and version from here and nowhere
+else; a stack may override a component's version, which the catalog records as an
+override in the rendered output.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+RELEASES_DIR = Path(__file__).parent / "releases"
+
+
+class _CatalogModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+
+class HelmChart(_CatalogModel):
+    repository: str
+    name: str
+    version: str
+
+
+class ManifestSet(_CatalogModel):
+    """Upstream manifests applied as published (kustomize output or release YAML)."""
+
+    urls: tuple[str, ...]
+    version: str
+
+
+class ComponentPin(_CatalogModel):
+    namespace: str
+    chart: HelmChart | None = None
+    manifests: ManifestSet | None = None
+    source: str = Field(description="Release notes or tag the pin was read from.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ComponentPin":
+        if (self.chart is None) == (self.manifests is None):
+            raise ValueError("a component pins exactly one of chart or manifests")
+        return self
+
+    @property
+    def version(self) -> str:
+        return self.chart.version if self.chart else self.manifests.version  # type: ignore[union-attr]
+
+
+class WorkloadImage(_CatalogModel):
+    """An image the platform offers to users on GPU pools, with the CUDA it was built on."""
+
+    image: str
+    role: Literal["notebook", "training", "serving"]
+    cuda: str
+    source: str
+
+
+class KubernetesSupport(_CatalogModel):
+    aws: tuple[str, ...]
+    gcp: tuple[str, ...]
+    onprem: tuple[str, ...]
+    source: str
+
+
+class Release(_CatalogModel):
+    release: str
+    kubernetes: KubernetesSupport
+    components: dict[str, ComponentPin]
+    images: dict[str, WorkloadImage]
+    eks_nvidia_ami: dict[str, "EksAmiRelease"] = Field(alias="eksNvidiaAmi")
+
+
+class EksAmiRelease(_CatalogModel):
+    """An EKS accelerated AMI release and the NVIDIA driver it ships."""
+
+    release_version: str
+    nvidia_driver: str
+    source: str
+
+
+Release.model_rebuild()
+
+
+def available_releases() -> list[str]:
+    return sorted(p.stem for p in RELEASES_DIR.glob("*.yaml"))
+
+
+@lru_cache(maxsize=None)
+def load_release(name: str) -> Release:
+    path = RELEASES_DIR / f"{name}.yaml"
+    with path.open() as f:
+        return Release.model_validate(yaml.safe_load(f))

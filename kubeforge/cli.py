@@ -1,0 +1,151 @@
+"""The ``kubeforge`` command: validate, preview and render stacks offline; GPU checks.
+
+Exit codes: 0 success; 1 the program or a check failed; 2 bad configuration or arguments.
+Errors are one message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from kubeforge.config import load_stack, project_root, read_stack_config
+from kubeforge.errors import ConfigError
+
+T = TypeVar("T")
+
+
+class Progress:
+    """Step messages on a terminal (stderr); silent when piped, so output stays plain."""
+
+    def __init__(self, enabled: bool | None = None):
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+
+    def step(self, message: str, fn: Callable[[], T]) -> T:
+        if not self.enabled:
+            return fn()
+        sys.stderr.write(f"… {message}")
+        sys.stderr.flush()
+        start = time.monotonic()
+        result = fn()
+        sys.stderr.write(f"\r✓ {message} ({time.monotonic() - start:.1f}s)\n")
+        return result
+
+
+def _root(args: argparse.Namespace) -> Path:
+    return Path(args.project).resolve() if args.project else project_root()
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    config = load_stack(args.stack, _root(args))
+    spec = config.platform
+    print(
+        f"stack {args.stack}: valid ({spec.target}, Kubernetes {spec.kubernetes_version}, release {spec.release}, "
+        f"{len(spec.node_pools)} node pools, {config.gpu_capacity} GPUs max, {len(config.tenants)} tenants)"
+    )
+    return 0
+
+
+def _run_engine(args: argparse.Namespace, progress: Progress):
+    from kubeforge.engine import run_program
+
+    root = _root(args)
+    config = progress.step("validating config", lambda: load_stack(args.stack, root))
+    spec = config.platform
+    region = spec.aws.region if spec.aws else spec.gcp.region if spec.gcp else "onprem"
+    raw = read_stack_config(root, args.stack)
+    return progress.step(
+        "running the program in the offline engine", lambda: run_program(root, args.stack, raw, region=region)
+    )
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    progress = Progress()
+    graph = _run_engine(args, progress)
+    by_type = graph.counts_by_type()
+    by_component = graph.counts_by_component()
+    print(f"Stack {args.stack}: {sum(by_type.values())} resources (offline preview, nothing was changed)")
+    print("\nBy component:")
+    for name, count in sorted(by_component.items()):
+        print(f"  {count:5d}  {name}")
+    print("\nBy type:")
+    for name, count in sorted(by_type.items()):
+        print(f"  {count:5d}  {name}")
+    if graph.outputs:
+        print("\nOutputs:")
+        for key in sorted(graph.outputs):
+            print(f"  {key}: {_short(graph.outputs[key])}")
+    if args.json:
+        Path(args.json).write_text(graph.to_json())
+        print(f"\nWrote the resource graph to {args.json}")
+    return 0
+
+
+def _short(value) -> str:
+    text = str(value)
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from kubeforge.render import render
+
+    progress = Progress()
+    graph = _run_engine(args, progress)
+    files = progress.step("writing manifests", lambda: render(graph, Path(args.out)))
+    print(f"Rendered {len(files)} files for stack {args.stack} into {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kubeforge",
+        description="Preview, render and check a kubeforge stack offline (no cloud credentials needed).",
+    )
+    parser.add_argument("--project", help="project directory (default: this checkout)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="validate a stack's config and tenants; nothing is run")
+    p.add_argument("--stack", required=True)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("preview", help="run the program in the offline engine and summarise the resource graph")
+    p.add_argument("--stack", required=True)
+    p.add_argument("--json", metavar="FILE", help="write the whole resource graph as JSON")
+    p.set_defaults(func=cmd_preview)
+
+    p = sub.add_parser("render", help="write every Kubernetes object, Helm release and manifest set as YAML")
+    p.add_argument("--stack", required=True)
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.set_defaults(func=cmd_render)
+
+    try:
+        from kubeforge.gpu import cli as gpu_cli
+    except ImportError:  # pragma: no cover - kubeforge.gpu ships with the package
+        gpu_cli = None
+    if gpu_cli is not None and hasattr(gpu_cli, "add_parser"):
+        gpu_cli.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from kubeforge.engine import EngineError
+    from kubeforge.render import RenderError
+
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (EngineError, RenderError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

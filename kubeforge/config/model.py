@@ -1,0 +1,442 @@
+"""The typed configuration model for one kubeforge platform.
+
+A stack's ``kubeforge:platform`` config value validates into :class:`PlatformSpec`;
+each ``stacks/tenants/<name>.yaml`` validates into :class:`TenantSpec`. The keys are
+camelCase in YAML (as in every Kubernetes and Pulumi document) and snake_case in Python.
+Unknown keys are errors, so a typo never passes silently. Everything here documents
+itself: ``kubeforge config-reference`` prints the reference from these declarations.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+# Ref: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-label-names
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# Ref: https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/
+QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+_QUANTITY_FACTORS = {
+    None: 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+}
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DRIVER_VERSION = re.compile(r"^\d{3}\.\d{1,3}(\.\d{1,3})?$")
+K8S_MINOR = re.compile(r"^1\.\d{2}$")
+
+
+class Spec(BaseModel):
+    """Base of every config model: camelCase keys, unknown keys rejected with a hint."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=False,
+        use_attribute_docstrings=True,
+        str_strip_whitespace=False,
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        accepted = [f.alias or name for name, f in cls.model_fields.items()]
+        for key in data:
+            if key not in accepted:
+                hint = difflib.get_close_matches(str(key), accepted, n=1)
+                did_you_mean = f"; did you mean '{hint[0]}'?" if hint else ""
+                raise PydanticCustomError(
+                    "unknown_key",
+                    "unknown key '{key}'; accepted keys: {accepted}{hint}",
+                    {"key": key, "accepted": ", ".join(accepted), "hint": did_you_mean},
+                )
+        return data
+
+
+def _dns_label(value: str) -> str:
+    if len(value) > 63 or not DNS1123_LABEL.match(value):
+        raise PydanticCustomError(
+            "dns_label",
+            "must be a DNS-1123 label: at most 63 lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit",
+        )
+    return value
+
+
+def _quantity(value: Any) -> str:
+    text = str(value)
+    if not QUANTITY.match(text):
+        raise PydanticCustomError(
+            "quantity",
+            "must be a non-negative Kubernetes quantity such as 1600Gi, 2Ti or 500m",
+        )
+    return text
+
+
+def _email(value: str) -> str:
+    if not EMAIL.match(value):
+        raise PydanticCustomError("email", "must be an e-mail address (the identity the auth provider asserts)")
+    return value
+
+
+def _driver(value: str) -> str:
+    if not DRIVER_VERSION.match(value):
+        raise PydanticCustomError(
+            "driver_version", "must be an exact NVIDIA driver version such as 580.95.05 (branch.minor.patch)"
+        )
+    return value
+
+
+def quantity_value(text: str) -> Decimal:
+    """A Kubernetes quantity as a number (bytes for memory, cores for CPU)."""
+    match = QUANTITY.match(text)
+    if not match:
+        raise ValueError(f"not a quantity: {text}")
+    try:
+        return Decimal(match.group(1)) * Decimal(_QUANTITY_FACTORS[match.group(3)])
+    except InvalidOperation as exc:  # pragma: no cover - regex guarantees digits
+        raise ValueError(f"not a quantity: {text}") from exc
+
+
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+Quantity = Annotated[str | int | float, AfterValidator(_quantity)]
+Email = Annotated[str, AfterValidator(_email)]
+DriverVersion = Annotated[str, AfterValidator(_driver)]
+Cidr = Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")]
+
+
+# --- target settings ---------------------------------------------------------------
+
+
+class AwsSettings(Spec):
+    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    """AWS region, e.g. us-west-2."""
+    availability_zones: int = Field(default=3, ge=2, le=6)
+    """How many AZs the VPC spans (private + public subnet in each); EKS needs at least 2."""
+    vpc_cidr: Cidr = "10.40.0.0/16"
+    """VPC address range; split into one /19 private and one /22 public subnet per AZ."""
+    public_endpoint: bool = False
+    """Expose the EKS API endpoint publicly. Off: the API is reachable only from the VPC."""
+    public_access_cidrs: list[Cidr] = []
+    """CIDRs allowed to reach a public endpoint; required (and never 0.0.0.0/0) when it is on."""
+    admin_role_arns: list[str] = []
+    """IAM role ARNs granted cluster-admin through EKS access entries."""
+
+    @model_validator(mode="after")
+    def _endpoint_cidrs(self) -> "AwsSettings":
+        if self.public_endpoint and not self.public_access_cidrs:
+            raise PydanticCustomError(
+                "endpoint_cidrs", "publicEndpoint is on: list the CIDRs allowed in publicAccessCidrs"
+            )
+        if "0.0.0.0/0" in self.public_access_cidrs:
+            raise PydanticCustomError(
+                "endpoint_open", "publicAccessCidrs must not contain 0.0.0.0/0; list your own networks"
+            )
+        return self
+
+
+class GcpSettings(Spec):
+    project: str = Field(pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
+    """GCP project id."""
+    region: str = Field(pattern=r"^[a-z]+-[a-z]+\d$")
+    """GCP region, e.g. us-central1."""
+    zones: list[str] = []
+    """Zones for node pools (A100 capacity is zonal); default: the region's zones GKE picks."""
+    master_cidr: Cidr = "172.16.0.0/28"
+    """/28 range for the private control plane endpoint."""
+    subnet_cidr: Cidr = "10.50.0.0/20"
+    pods_cidr: Cidr = "10.60.0.0/14"
+    services_cidr: Cidr = "10.64.0.0/20"
+    master_authorized_cidrs: list[Cidr] = []
+    """CIDRs allowed to reach the control plane endpoint (never 0.0.0.0/0)."""
+
+    @field_validator("master_authorized_cidrs")
+    @classmethod
+    def _no_open(cls, v: list[str]) -> list[str]:
+        if "0.0.0.0/0" in v:
+            raise PydanticCustomError("endpoint_open", "must not contain 0.0.0.0/0; list your own networks")
+        return v
+
+
+class OnPremSettings(Spec):
+    kubeconfig_context: str | None = None
+    """Context to use from the kubeconfig. The kubeconfig itself comes from the secret
+    config value ``kubeforge:kubeconfig`` or, when that is unset, from $KUBECONFIG or
+    ~/.kube/config on the machine that runs ``pulumi up``."""
+
+
+# --- node pools --------------------------------------------------------------------
+
+
+class MigSpec(Spec):
+    strategy: Literal["single", "mixed"] = "mixed"
+    """GPU Operator MIG strategy: single (one profile on every GPU) or mixed."""
+    layout: str
+    """MIG layout applied to every GPU of the pool, e.g. "3g.40gb,2g.20gb,1g.10gb" or "1g.10gb*7"."""
+
+
+class GpuSpec(Spec):
+    model: Literal["a100-40gb", "a100-80gb"]
+    """GPU model; picks the machine type with ``perNode``."""
+    per_node: int = Field(ge=1)
+    """GPUs per node. AWS: 8. GCP: 1, 2, 4, 8 (and 16 for a100-40gb). On-prem: 1, 2, 4, 8."""
+    mig: MigSpec | None = None
+    """Partition every GPU with MIG; omit to use whole GPUs."""
+
+
+class NodePoolSpec(Spec):
+    gpu: GpuSpec | None = None
+    """Make this a GPU pool. Without it the pool is a CPU pool for platform services."""
+    min: int = Field(default=0, ge=0)
+    """Minimum nodes (GPU pools: keep 0 so an idle pool costs nothing)."""
+    max: int = Field(default=1, ge=1, le=1000)
+    """Maximum nodes; GPU capacity for quota checks is ``max * gpu.perNode``."""
+    driver: DriverVersion | None = None
+    """Pinned NVIDIA driver (required for GPU pools), e.g. 580.95.05."""
+    allow_eol_driver: bool = False
+    """Accept a driver branch past NVIDIA's end of life (not recommended)."""
+    machine_type: str | None = None
+    """CPU pools: instance/machine type. GPU pools take theirs from the machine-type table."""
+    disk_gb: int = Field(default=200, ge=50, le=16000)
+    """Root volume size."""
+    labels: dict[str, str] = {}
+    """Extra node labels."""
+    nodes: list[str] = []
+    """On-prem: names of existing nodes that form this pool."""
+    node_selector: dict[str, str] = {}
+    """On-prem: a label selector for existing nodes that form this pool (use with ``max``)."""
+
+    @model_validator(mode="after")
+    def _gpu_needs_driver(self) -> "NodePoolSpec":
+        if self.max < self.min:
+            raise PydanticCustomError("min_max", "max ({max}) must be >= min ({min})", {"max": self.max, "min": self.min})
+        if self.gpu is not None and self.driver is None:
+            raise PydanticCustomError("driver_required", "a GPU pool must pin its NVIDIA driver in 'driver'")
+        if self.gpu is None and self.driver is not None:
+            raise PydanticCustomError("driver_without_gpu", "'driver' is only accepted on GPU pools (add 'gpu')")
+        if self.nodes and self.node_selector:
+            raise PydanticCustomError("nodes_or_selector", "give either 'nodes' or 'nodeSelector', not both")
+        return self
+
+
+# --- storage, scheduler, components ---------------------------------------------------
+
+
+class NfsServer(Spec):
+    server: str
+    path: str = Field(pattern=r"^/")
+
+
+class FileStorageSpec(Spec):
+    enabled: bool = True
+    """Shared ReadWriteMany file storage (NAS) for notebooks, datasets and checkpoints."""
+    nfs: NfsServer | None = None
+    """On-prem: the existing NFS export that backs the NAS storage class."""
+    throughput: Literal["bursting", "elastic"] = "elastic"
+    """AWS EFS throughput mode."""
+
+
+class ObjectStorageSpec(Spec):
+    enabled: bool = True
+    """Object storage for pipeline artifacts and models (S3, GCS, or S3-compatible on-prem)."""
+    endpoint: str | None = None
+    """On-prem: URL of the existing S3-compatible service."""
+    retain_on_delete: bool = True
+    """Keep buckets when the stack is destroyed (data outlives the platform)."""
+
+
+class StorageSpec(Spec):
+    file: FileStorageSpec = FileStorageSpec()
+    object: ObjectStorageSpec = ObjectStorageSpec()
+
+
+class QueueDefaults(Spec):
+    reclaimable: bool = True
+    """Let other queues borrow idle guaranteed capacity and reclaim it when needed."""
+
+
+class SchedulerSpec(Spec):
+    enabled: bool = True
+    """Install Volcano and give every tenant a queue."""
+    policy: Literal["binpack", "spread"] = "binpack"
+    """Node ordering: binpack fills GPU nodes before opening new ones; spread balances."""
+    gang: bool = True
+    """Gang scheduling: a job's pods start together or not at all."""
+    preemption: bool = True
+    """Higher-priority jobs may preempt lower-priority ones within a queue."""
+    queues: QueueDefaults = QueueDefaults()
+
+
+class ComponentSpec(Spec):
+    enabled: bool = True
+    version: str | None = None
+    """Override the catalog's pinned version (recorded as an override in render output)."""
+    values: dict[str, Any] = {}
+    """Helm values merged over kubeforge's defaults (charts only)."""
+
+
+class ComponentsSpec(Spec):
+    cert_manager: ComponentSpec = ComponentSpec()
+    istio: ComponentSpec = ComponentSpec()
+    auth: ComponentSpec = ComponentSpec()
+    gpu_operator: ComponentSpec = ComponentSpec()
+    monitoring: ComponentSpec = ComponentSpec()
+    notebooks: ComponentSpec = ComponentSpec()
+    training: ComponentSpec = ComponentSpec()
+    katib: ComponentSpec = ComponentSpec()
+    kserve: ComponentSpec = ComponentSpec()
+    pipelines: ComponentSpec = ComponentSpec()
+
+    def enabled(self) -> dict[str, ComponentSpec]:
+        """Enabled components by catalog name (camelCase)."""
+        return {
+            (field.alias or name): getattr(self, name)
+            for name, field in type(self).model_fields.items()
+            if getattr(self, name).enabled
+        }
+
+
+# --- the platform --------------------------------------------------------------------
+
+
+class PlatformSpec(Spec):
+    """The ``kubeforge:platform`` stack config value."""
+
+    release: str
+    """Catalog release pinning every upstream component, e.g. "2026.11"."""
+    target: Literal["aws", "gcp", "onprem"]
+    """Where the cluster runs: a new EKS or GKE cluster, or an existing cluster (onprem)."""
+    kubernetes_version: str
+    """Kubernetes minor version, e.g. "1.34"; must be one the release supports on the target."""
+    aws: AwsSettings | None = None
+    gcp: GcpSettings | None = None
+    onprem: OnPremSettings | None = None
+    node_pools: dict[DnsLabel, NodePoolSpec]
+    """Node pools by name; at least one CPU pool for platform services."""
+    storage: StorageSpec = StorageSpec()
+    scheduler: SchedulerSpec = SchedulerSpec()
+    components: ComponentsSpec = ComponentsSpec()
+    tenants: list[DnsLabel] = []
+    """Tenants on this stack; each is read from stacks/tenants/<name>.yaml."""
+
+    @field_validator("kubernetes_version", mode="before")
+    @classmethod
+    def _k8s_syntax(cls, v: Any) -> Any:
+        if not isinstance(v, str) or not K8S_MINOR.match(v):
+            raise PydanticCustomError(
+                "k8s_version", 'must be a Kubernetes minor version as a string, such as "1.34"'
+            )
+        return v
+
+    @field_validator("tenants")
+    @classmethod
+    def _unique_tenants(cls, v: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for name in v:
+            if name in seen:
+                raise PydanticCustomError("duplicate_tenant", "tenant '{name}' is listed twice", {"name": name})
+            seen.add(name)
+        return v
+
+    @model_validator(mode="after")
+    def _target_settings(self) -> "PlatformSpec":
+        given = [t for t in ("aws", "gcp", "onprem") if getattr(self, t) is not None]
+        if self.target in ("aws", "gcp") and self.target not in given:
+            raise PydanticCustomError(
+                "target_settings", "target is {t}: add the '{t}' settings block", {"t": self.target}
+            )
+        others = [t for t in given if t != self.target]
+        if others:
+            raise PydanticCustomError(
+                "target_settings",
+                "target is {t}, but settings for {o} are given; remove them",
+                {"t": self.target, "o": ", ".join(others)},
+            )
+        return self
+
+
+# --- tenants ---------------------------------------------------------------------------
+
+
+class Contributor(Spec):
+    user: Email
+    role: Literal["edit", "view"] = "edit"
+
+
+class TenantQuota(Spec):
+    cpu: Quantity
+    """CPU cores the tenant's pods may request in total."""
+    memory: Quantity
+    """Memory the tenant's pods may request in total, e.g. 1600Gi."""
+    gpu: int = Field(ge=0)
+    """Whole GPUs (nvidia.com/gpu) the tenant may request in total."""
+    storage: Quantity = "1Ti"
+    """Persistent volume storage the tenant may claim in total."""
+    pods: int = Field(default=500, ge=1)
+
+    @field_validator("cpu", "memory", "storage", mode="before")
+    @classmethod
+    def _not_negative(cls, v: Any) -> Any:
+        if isinstance(v, (int, float)) and v < 0:
+            raise PydanticCustomError("negative", "must not be negative")
+        return v
+
+
+class TenantQueue(Spec):
+    weight: int = Field(default=1, ge=1, le=100)
+    """Share of idle cluster capacity relative to other queues."""
+    guaranteed_gpus: int = Field(default=0, ge=0)
+    """GPUs reserved for this tenant's queue (Volcano 'guarantee')."""
+    priority: Literal["low", "normal", "high"] = "normal"
+
+
+class TenantStorage(Spec):
+    nas: Quantity | None = "500Gi"
+    """Size of the tenant's shared NAS volume (ReadWriteMany); null for none."""
+    bucket: bool = True
+    """Give the tenant its own object-storage bucket (or prefix on-prem)."""
+
+
+class TenantSpec(Spec):
+    """One tenant, from stacks/tenants/<name>.yaml (the file name is the tenant's name)."""
+
+    owner: Email
+    """The tenant's owner: namespace admin."""
+    contributors: list[Contributor] = []
+    quota: TenantQuota
+    queue: TenantQueue = TenantQueue()
+    storage: TenantStorage = TenantStorage()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TenantSpec":
+        if self.queue.guaranteed_gpus > self.quota.gpu:
+            raise PydanticCustomError(
+                "guarantee_over_quota",
+                "queue.guaranteedGpus ({g}) exceeds quota.gpu ({q}); lower the guarantee or raise the quota",
+                {"g": self.queue.guaranteed_gpus, "q": self.quota.gpu},
+            )
+        users = [c.user for c in self.contributors]
+        dupes = sorted({u for u in users if users.count(u) > 1})
+        if dupes:
+            raise PydanticCustomError("duplicate_contributor", "contributor {u} is listed twice", {"u": dupes[0]})
+        if self.owner in users:
+            raise PydanticCustomError(
+                "owner_is_contributor", "owner {u} is also listed as a contributor; the owner already has admin",
+                {"u": self.owner},
+            )
+        return self

@@ -1,0 +1,202 @@
+"""The offline engine: run the Pulumi program under the SDK's mock runtime, record the graph.
+
+This is the exact ``__main__.py`` that ``pulumi up`` runs. Instead of a Pulumi engine
+and provider plugins, the SDK talks to :class:`RecordingMonitor`, a ``MockMonitor``
+subclass. Its ``RegisterResource`` receives the whole registration request (parent,
+dependencies, provider, protect, retainOnDelete, ignoreChanges, ...) and records it;
+:class:`SyntheticMocks` answers with deterministic, realistic outputs.
+
+SDK internals relied on (pinned in pyproject.toml, checked by tests/engine):
+``pulumi.runtime.mocks.MockMonitor``/``MockSettings``/``MockEngine``,
+``pulumi.runtime.settings.configure``/``reset_options``/``_load_monitor_feature_support``
+via ``stack.run_in_stack``, ``pulumi.runtime.config.set_all_config`` and the
+``rpc`` signature keys for secrets and resource references.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import runpy
+import sys
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import json_format
+from pulumi.runtime import config as pulumi_config
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.mocks import MockCallArgs, MockEngine, MockMonitor, Mocks, MockResourceArgs, MockSettings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from kubeforge.engine import outputs
+from kubeforge.engine.graph import SECRET, RecordedResource, ResourceGraph
+
+PROJECT = "kubeforge"
+_SECRET_SIG = rpc._special_secret_sig
+_SIG_KEY = rpc._special_sig_key
+_RESOURCE_SIG = rpc._special_resource_sig
+_UNKNOWN = rpc.UNKNOWN
+
+
+class EngineError(Exception):
+    """The program failed under the offline engine; the message says why."""
+
+
+def _plain(value: Any) -> Any:
+    """Protobuf-struct JSON as the engine sees it, secrets masked, ints as ints."""
+    if isinstance(value, dict):
+        sig = value.get(_SIG_KEY)
+        if sig == _SECRET_SIG:
+            return SECRET
+        if sig == _RESOURCE_SIG:
+            return {"resourceRef": value.get("urn")}
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value == _UNKNOWN:
+        return "[unknown]"
+    return value
+
+
+def _struct(message) -> dict[str, Any]:
+    return _plain(json_format.MessageToDict(message)) if message is not None else {}
+
+
+def _provider_urn(ref: str) -> str | None:
+    # Provider references are "<urn>::<id>".
+    return ref.rsplit("::", 1)[0] if ref else None
+
+
+class RecordingMonitor(MockMonitor):
+    """A MockMonitor that keeps every registration request as a graph node."""
+
+    def __init__(self, mocks: Mocks, graph: ResourceGraph):
+        super().__init__(mocks)
+        self.graph = graph
+        self.stack_urn: str | None = None
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The Pulumi engine qualifies a child's type with its parent's whole type chain
+        # (the mock keeps only the last link); children of the stack are unqualified.
+        # Ref: https://www.pulumi.com/docs/iac/concepts/resources/names/#urns
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != "pulumi:pulumi:Stack":
+                type_ = f"{parent_type}${type_}"
+        return f"urn:pulumi:{self.graph.stack}::{PROJECT}::{type_}::{name}"
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            self.stack_urn = response.urn
+        options = {
+            "protect": bool(request.protect),
+            "retainOnDelete": bool(request.retainOnDelete),
+            "ignoreChanges": sorted(request.ignoreChanges),
+            "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+            "replaceOnChanges": sorted(request.replaceOnChanges),
+            "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
+        }
+        if request.deletedWith:
+            options["deletedWith"] = request.deletedWith
+        self.graph.resources[response.urn] = RecordedResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent or None,
+            dependencies=tuple(sorted(set(request.dependencies))),
+            provider=_provider_urn(request.provider),
+            custom=bool(request.custom),
+            inputs=_struct(request.object),
+            options=options,
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
+        if request.urn == self.stack_urn:
+            self.graph.outputs = _struct(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+class SyntheticMocks(Mocks):
+    """Deterministic, realistic resource outputs and function results."""
+
+    def __init__(self, region: str):
+        self.region = region
+
+    def new_resource(self, args: MockResourceArgs):
+        inputs = json.loads(json.dumps(args.inputs, default=str))
+        urn = f"{args.typ}::{args.name}"
+        id_ = outputs.resource_id(args.typ, args.name, inputs, urn)
+        return id_, outputs.resource_state(args.typ, args.name, inputs, id_, self.region)
+
+    def call(self, args: MockCallArgs):
+        return outputs.call_result(args.token, args.args, self.region)
+
+
+def pulumi_config_map(stack_config: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Stack-file config as the Pulumi CLI hands it to a program: JSON strings, secret keys."""
+    values: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in stack_config.items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            # Encrypted with the stack's secrets provider: unreadable offline, and the
+            # program must never need its clear text to shape the graph.
+            values[key] = "[encrypted in stack file]"
+            secret_keys.append(key)
+        elif isinstance(value, str):
+            values[key] = value
+        else:
+            values[key] = json.dumps(value)
+    return values, secret_keys
+
+
+def run_program(
+    root: Path,
+    stack: str,
+    stack_config: dict[str, Any],
+    *,
+    region: str = "offline",
+) -> ResourceGraph:
+    """Run ``root/__main__.py`` as stack ``stack`` and return the recorded graph."""
+    ctx = contextvars.Context()
+    return ctx.run(_run, root, stack, stack_config, region)
+
+
+def _run(root: Path, stack: str, stack_config: dict[str, Any], region: str) -> ResourceGraph:
+    graph = ResourceGraph(stack=stack, project=PROJECT)
+    monitor = RecordingMonitor(SyntheticMocks(region), graph)
+    settings.reset_options(project=PROJECT, stack=stack, root_directory=str(root), preview=False)
+    settings.configure(
+        MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+            engine=MockEngine(logging.getLogger("kubeforge.engine")),
+            project=PROJECT,
+            stack=stack,
+            root_directory=str(root),
+            dry_run=False,
+            organization="organization",
+            callbacks=None,
+        )
+    )
+    values, secret_keys = pulumi_config_map(stack_config)
+    pulumi_config.set_all_config(values, secret_keys)
+
+    program = root / "__main__.py"
+    added = str(root) not in sys.path
+    if added:
+        sys.path.insert(0, str(root))
+    try:
+        _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
+    except Exception as exc:  # noqa: BLE001 - reported as one message, never a traceback
+        message = str(exc).strip() or type(exc).__name__
+        raise EngineError(message) from exc
+    finally:
+        if added:
+            sys.path.remove(str(root))
+    return graph
