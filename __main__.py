@@ -3,6 +3,8 @@
 ``pulumi up`` and kubeforge's offline engine (``kubeforge preview``) both run this file.
 """
 
+from pathlib import Path
+
 import pulumi
 
 from components.platform import Platform, PlatformArgs
@@ -14,6 +16,7 @@ try:
     stack_config = load_platform(
         config.get_object("platform"),
         stack=pulumi.get_stack(),
+        root=Path(__file__).parent,
         kubeconfig_configured=config.get("kubeconfig") is not None,
     )
 except ConfigError as exc:

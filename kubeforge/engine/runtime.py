@@ -43,6 +43,10 @@ _UNKNOWN = rpc.UNKNOWN
 class EngineError(Exception):
     """The program failed under the offline engine; the message says why."""
 
+    def __init__(self, message: str, graph: ResourceGraph):
+        super().__init__(message)
+        self.graph = graph  # what was registered before the failure
+
 
 def _plain(value: Any) -> Any:
     """Protobuf-struct JSON as the engine sees it, secrets masked, ints as ints."""
@@ -195,7 +199,7 @@ def _run(root: Path, stack: str, stack_config: dict[str, Any], region: str) -> R
         _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
     except Exception as exc:  # noqa: BLE001 - reported as one message, never a traceback
         message = str(exc).strip() or type(exc).__name__
-        raise EngineError(message) from exc
+        raise EngineError(message, graph) from exc
     finally:
         if added:
             sys.path.remove(str(root))
