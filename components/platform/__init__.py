@@ -59,4 +59,33 @@ def _cluster(config: StackConfig, args: PlatformArgs, opts: pulumi.ResourceOptio
             ExistingClusterArgs(settings=spec.onprem, gpu_pools=config.gpu_pools, kubeconfig=args.kubeconfig),
             opts=opts,
         )
-    raise NotImplementedError(f"target {spec.target}")
+    name = f"kubeforge-{config.stack}"
+    cpu_pools = {n: p for n, p in spec.node_pools.items() if p.gpu is None}
+    if spec.target == "aws":
+        from components.cluster.aws import EksCluster, EksClusterArgs  # pulumi_aws imports take seconds
+
+        return EksCluster(
+            "cluster",
+            EksClusterArgs(
+                name=name,
+                settings=spec.aws,
+                kubernetes_version=spec.kubernetes_version,
+                system_pools=cpu_pools,
+                gpu_pools=config.gpu_pools,
+                ami=config.release.eks_nvidia_ami[spec.kubernetes_version],
+            ),
+            opts=opts,
+        )
+    from components.cluster.gcp import GkeCluster, GkeClusterArgs
+
+    return GkeCluster(
+        "cluster",
+        GkeClusterArgs(
+            name=name,
+            settings=spec.gcp,
+            kubernetes_version=spec.kubernetes_version,
+            system_pools=cpu_pools,
+            gpu_pools=config.gpu_pools,
+        ),
+        opts=opts,
+    )

@@ -38,19 +38,20 @@ class ManifestSet(_CatalogModel):
 
 class ComponentPin(_CatalogModel):
     namespace: str
-    chart: HelmChart | None = None
+    charts: tuple[HelmChart, ...] = ()
+    """Helm charts installed in order (e.g. CRDs first); all at the component's version."""
     manifests: ManifestSet | None = None
     source: str = Field(description="Release notes or tag the pin was read from.")
 
     @model_validator(mode="after")
     def _one_source(self) -> "ComponentPin":
-        if (self.chart is None) == (self.manifests is None):
-            raise ValueError("a component pins exactly one of chart or manifests")
+        if bool(self.charts) == (self.manifests is not None):
+            raise ValueError("a component pins either charts or manifests")
         return self
 
     @property
     def version(self) -> str:
-        return self.chart.version if self.chart else self.manifests.version  # type: ignore[union-attr]
+        return self.charts[0].version if self.charts else self.manifests.version  # type: ignore[union-attr]
 
 
 class WorkloadImage(_CatalogModel):

@@ -232,6 +232,7 @@ def load_platform(
         ))
     gpu_pools, pool_problems = _resolve_pools(platform, source)
     problems += pool_problems
+    problems += _check_aws_ami_driver(platform, release, gpu_pools, source)
     problems += _check_storage(platform, source)
 
     tenants: dict[str, TenantSpec] = {}
@@ -313,6 +314,27 @@ def _resolve_pools(platform: PlatformSpec, source: str) -> tuple[dict[str, GpuPo
         nodes = len(pool.nodes) if (target == "onprem" and pool.nodes) else pool.max
         pools[name] = GpuPool(name=name, spec=pool, machine=machine, capacity_nodes=nodes)
     return pools, problems
+
+
+def _check_aws_ami_driver(
+    platform: PlatformSpec, release: catalog.Release, pools: dict[str, GpuPool], source: str
+) -> list[Problem]:
+    """On EKS the AL2023 NVIDIA AMI ships the driver: a pool's pin must be what the AMI ships."""
+    if platform.target != "aws" or not pools:
+        return []
+    ami = release.eks_nvidia_ami.get(platform.kubernetes_version)
+    if ami is None:
+        return []  # the unsupported Kubernetes version is reported already
+    return [
+        Problem(
+            source, f"{PLATFORM_KEY}.nodePools.{name}.driver",
+            f"the EKS AL2023 NVIDIA AMI release {ami.release_version} that release {release.release} pins for "
+            f"Kubernetes {platform.kubernetes_version} ships driver {ami.nvidia_driver}; pin {ami.nvidia_driver}",
+            value=pool.spec.driver,
+        )
+        for name, pool in pools.items()
+        if pool.spec.driver != ami.nvidia_driver
+    ]
 
 
 def _check_storage(platform: PlatformSpec, source: str) -> list[Problem]:

@@ -155,8 +155,10 @@ class GcpSettings(Spec):
     """GCP project id."""
     region: str = Field(pattern=r"^[a-z]+-[a-z]+\d$")
     """GCP region, e.g. us-central1."""
-    zones: list[str] = []
-    """Zones for node pools (A100 capacity is zonal); default: the region's zones GKE picks."""
+    zones: list[Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+\d-[a-z]$")]] = Field(min_length=1)
+    """Zones of the region for node pools; GPU pools use the first (A100 capacity is zonal,
+    and compact placement keeps a pool in one zone). Check A100 availability per zone:
+    https://cloud.google.com/compute/docs/gpus/gpu-regions-zones"""
     master_cidr: Cidr = "172.16.0.0/28"
     """/28 range for the private control plane endpoint."""
     subnet_cidr: Cidr = "10.50.0.0/20"

@@ -78,6 +78,8 @@ def resource_state(type_: str, name: str, inputs: dict[str, Any], id_: str, regi
             endpoint=f"https://{oidc}.gr7.{region}.eks.amazonaws.com",
             certificateAuthority={"data": FAKE_CA},
             identities=[{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc}"}]}],
+            vpcConfig={**inputs.get("vpcConfig", {}), "clusterSecurityGroupId": f"sg-{digest(name, 'cluster')}",
+                       "vpcId": f"vpc-{digest(name, 'vpc')}"},
             status="ACTIVE",
             platformVersion="eks.1",
         )
@@ -91,6 +93,8 @@ def resource_state(type_: str, name: str, inputs: dict[str, Any], id_: str, regi
         state.update(
             endpoint=f"10.{int(h[:2], 16)}.{int(h[2:4], 16)}.2",
             masterAuth={"clusterCaCertificate": FAKE_CA},
+            # GKE resolves a minor ("1.34") to its current patch; the program passes it through.
+            masterVersion=f"{inputs.get('minMasterVersion')}.9-gke.1655001",
             selfLink=f"https://container.googleapis.com/v1/projects/{inputs.get('project')}/locations/"
             f"{inputs.get('location')}/clusters/{inputs.get('name')}",
         )
