@@ -83,3 +83,18 @@ def tenant_spec() -> dict[str, Any]:
 def local_graph() -> ResourceGraph:
     """The default stack, run once through the offline engine."""
     return run_program(ROOT, "local", read_stack_config(ROOT, "local"))
+
+
+@pytest.fixture(scope="session")
+def aws_graph() -> ResourceGraph:
+    return run_program(ROOT, "aws-prod", read_stack_config(ROOT, "aws-prod"), region="us-west-2")
+
+
+@pytest.fixture(scope="session")
+def gcp_graph() -> ResourceGraph:
+    return run_program(ROOT, "gcp-prod", read_stack_config(ROOT, "gcp-prod"), region="us-central1")
+
+
+def stack_file(name: str) -> dict[str, Any]:
+    """A shipped stack's platform config, to derive variants from."""
+    return copy.deepcopy(read_stack_config(ROOT, name)["kubeforge:platform"])

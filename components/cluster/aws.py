@@ -91,13 +91,7 @@ class EksCluster(pulumi.ComponentResource):
             name=args.name,
             version=args.kubernetes_version,
             role_arn=cluster_role.arn,
-            vpc_config={
-                "subnet_ids": self.private_subnet_ids,
-                "endpoint_private_access": True,
-                "endpoint_public_access": args.settings.public_endpoint,
-                # Only ever the listed CIDRs; EKS defaults to 0.0.0.0/0 when this is empty.
-                "public_access_cidrs": args.settings.public_access_cidrs if args.settings.public_endpoint else None,
-            },
+            vpc_config=self._endpoint(args.settings),
             encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
             enabled_cluster_log_types=CONTROL_PLANE_LOGS,
             # Ref: https://docs.aws.amazon.com/eks/latest/userguide/grant-k8s-access.html
@@ -168,6 +162,19 @@ class EksCluster(pulumi.ComponentResource):
         })
 
     # --- pieces ----------------------------------------------------------------------------
+
+    def _endpoint(self, settings: AwsSettings) -> dict:
+        vpc_config = {
+            "subnet_ids": self.private_subnet_ids,
+            "endpoint_private_access": True,
+            "endpoint_public_access": settings.public_endpoint,
+        }
+        if settings.public_endpoint:
+            # Only ever the listed CIDRs: EKS opens a public endpoint to 0.0.0.0/0 when this
+            # is empty (the config model refuses both that and 0.0.0.0/0).
+            # Ref: https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html
+            vpc_config["public_access_cidrs"] = settings.public_access_cidrs
+        return vpc_config
 
     def _opts(self, **kwargs) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self._aws, **kwargs)

@@ -114,6 +114,8 @@ def quantity_value(text: str) -> Decimal:
 
 
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+# Node names are DNS-1123 subdomains. Ref: https://kubernetes.io/docs/concepts/architecture/nodes/
+DnsSubdomain = Annotated[str, Field(max_length=253, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
 Quantity = Annotated[str | int | float, AfterValidator(_quantity)]
 Email = Annotated[str, AfterValidator(_email)]
 DriverVersion = Annotated[str, AfterValidator(_driver)]
@@ -218,10 +220,8 @@ class NodePoolSpec(Spec):
     """Root volume size."""
     labels: dict[str, str] = {}
     """Extra node labels."""
-    nodes: list[str] = []
-    """On-prem: names of existing nodes that form this pool."""
-    node_selector: dict[str, str] = {}
-    """On-prem: a label selector for existing nodes that form this pool (use with ``max``)."""
+    nodes: list[DnsSubdomain] = []
+    """On-prem: names of the existing nodes that form this pool; kubeforge labels and taints them."""
 
     @model_validator(mode="after")
     def _gpu_needs_driver(self) -> "NodePoolSpec":
@@ -231,8 +231,6 @@ class NodePoolSpec(Spec):
             raise PydanticCustomError("driver_required", "a GPU pool must pin its NVIDIA driver in 'driver'")
         if self.gpu is None and self.driver is not None:
             raise PydanticCustomError("driver_without_gpu", "'driver' is only accepted on GPU pools (add 'gpu')")
-        if self.nodes and self.node_selector:
-            raise PydanticCustomError("nodes_or_selector", "give either 'nodes' or 'nodeSelector', not both")
         return self
 
 

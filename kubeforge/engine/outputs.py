@@ -39,6 +39,10 @@ def resource_id(type_: str, name: str, inputs: dict[str, Any], urn: str) -> str:
     for type_prefix, id_prefix in prefixes.items():
         if type_ == type_prefix:
             return id_prefix + h
+    if type_ == "gcp:kms/keyRing:KeyRing":
+        return f"projects/{inputs.get('project')}/locations/{inputs.get('location')}/keyRings/{inputs.get('name')}"
+    if type_ == "gcp:kms/cryptoKey:CryptoKey":
+        return f"{inputs.get('keyRing')}/cryptoKeys/{inputs.get('name')}"
     if type_ == "aws:kms/key:Key":
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{digest(urn, 'k', n=4)}-{digest(urn, 'kk', n=12)}"
     for key in ("name", "bucket", "clusterName"):
@@ -101,10 +105,6 @@ def resource_state(type_: str, name: str, inputs: dict[str, Any], id_: str, regi
     elif type_ == "gcp:serviceaccount/account:Account":
         state["email"] = f"{inputs.get('accountId')}@{inputs.get('project')}.iam.gserviceaccount.com"
         state["name"] = f"projects/{inputs.get('project')}/serviceAccounts/{state['email']}"
-    elif type_ == "gcp:kms/cryptoKey:CryptoKey":
-        state["id"] = f"{inputs.get('keyRing')}/cryptoKeys/{inputs.get('name')}"
-    elif type_ == "gcp:kms/keyRing:KeyRing":
-        state["id"] = f"projects/{inputs.get('project')}/locations/{inputs.get('location')}/keyRings/{inputs.get('name')}"
     elif type_ in ("gcp:compute/network:Network", "gcp:compute/subnetwork:Subnetwork"):
         state["selfLink"] = f"https://www.googleapis.com/compute/v1/projects/{inputs.get('project')}/{name}"
     elif type_ == "gcp:storage/bucket:Bucket":

@@ -15,6 +15,7 @@ via ``stack.run_in_stack``, ``pulumi.runtime.config.set_all_config`` and the
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import logging
@@ -195,12 +196,19 @@ def _run(root: Path, stack: str, stack_config: dict[str, Any], region: str) -> R
     added = str(root) not in sys.path
     if added:
         sys.path.insert(0, str(root))
+    # One event loop per run, closed at the end: a loop left to the garbage collector at
+    # interpreter exit prints a spurious traceback.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     try:
         _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
     except Exception as exc:  # noqa: BLE001 - reported as one message, never a traceback
         message = str(exc).strip() or type(exc).__name__
         raise EngineError(message, graph) from exc
     finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        asyncio.set_event_loop(None)
         if added:
             sys.path.remove(str(root))
     return graph
