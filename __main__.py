@@ -23,6 +23,9 @@ except ConfigError as exc:
     # RunError: Pulumi prints the message alone, without a Python traceback.
     raise pulumi.RunError(str(exc)) from None
 
+for warning in stack_config.warnings:
+    pulumi.log.warn(warning)
+
 platform = Platform(
     "kubeforge",
     PlatformArgs(config=stack_config, kubeconfig=config.get_secret("kubeconfig")),

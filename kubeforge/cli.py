@@ -7,6 +7,7 @@ Errors are one message, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from typing import TypeVar
 
 from kubeforge.config import load_stack, project_root, read_stack_config
 from kubeforge.errors import ConfigError
+from kubeforge.gpu import cli as gpu_cli
 
 T = TypeVar("T")
 
@@ -40,8 +42,14 @@ def _root(args: argparse.Namespace) -> Path:
     return Path(args.project).resolve() if args.project else project_root()
 
 
+def _warn(config) -> None:
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     config = load_stack(args.stack, _root(args))
+    _warn(config)
     spec = config.platform
     print(
         f"stack {args.stack}: valid ({spec.target}, Kubernetes {spec.kubernetes_version}, release {spec.release}, "
@@ -55,6 +63,7 @@ def _run_engine(args: argparse.Namespace, progress: Progress):
 
     root = _root(args)
     config = progress.step("validating config", lambda: load_stack(args.stack, root))
+    _warn(config)
     spec = config.platform
     region = spec.aws.region if spec.aws else spec.gcp.region if spec.gcp else "onprem"
     raw = read_stack_config(root, args.stack)
@@ -122,12 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR")
     p.set_defaults(func=cmd_render)
 
-    try:
-        from kubeforge.gpu import cli as gpu_cli
-    except ImportError:  # pragma: no cover - kubeforge.gpu ships with the package
-        gpu_cli = None
-    if gpu_cli is not None and hasattr(gpu_cli, "add_parser"):
-        gpu_cli.add_parser(sub)
+    gpu_cli.add_parser(sub).set_defaults(func=gpu_cli.run)
     return parser
 
 
@@ -145,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     except (EngineError, RenderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # Output piped into e.g. `head`, which stopped reading: not an error.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,14 +1,46 @@
-"""Driver/CUDA/MIG rules applied to every GPU pool at config load (facts: gpu-drivers/)."""
+"""Driver/CUDA/MIG rules applied to every GPU pool at config load (facts: gpu-drivers/data/).
+
+A pool's pinned driver must run the CUDA version of every image the catalog release
+offers (notebook, training and serving images declare theirs), its branch must not be
+past end of life unless the pool allows it, and its MIG layout must fit the card.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from kubeforge.errors import Problem
+from kubeforge.gpu.compat import check_pool
 
 if TYPE_CHECKING:
     from kubeforge.config.loader import StackConfig
 
 
-def check_gpu_pools(config: "StackConfig", source: str, prefix: str) -> list[Problem]:
-    return []
+def offered_cuda_versions(config: "StackConfig") -> list[str]:
+    return sorted({image.cuda for image in config.release.images.values()})
+
+
+def check_gpu_pools(config: "StackConfig", source: str, prefix: str) -> tuple[list[Problem], list[str]]:
+    """(errors, warnings) for every GPU pool of the stack."""
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    cudas = offered_cuda_versions(config)
+    for name, pool in config.gpu_pools.items():
+        spec = pool.spec
+        path = f"{prefix}.nodePools.{name}"
+        mig = spec.gpu.mig.layout if spec.gpu.mig else None
+        try:
+            result = check_pool(
+                spec.driver, cudas, gpu=spec.gpu.model, mig=mig, allow_eol=spec.allow_eol_driver, pool=name
+            )
+        except ValueError as exc:
+            key = "gpu.mig.layout" if mig and "MIG" in str(exc) else "driver"
+            problems.append(Problem(source, f"{path}.{key}", str(exc), value=mig if key != "driver" else spec.driver))
+            continue
+        for finding in result.findings:
+            key = "gpu.mig.layout" if finding.rule == "mig-layout" else "driver"
+            if finding.severity == "error":
+                problems.append(Problem(source, f"{path}.{key}", finding.message, has_value=False))
+            else:
+                warnings.append(f"{source}: {path}.{key}: {finding.message}")
+    return problems, warnings

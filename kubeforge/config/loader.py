@@ -8,6 +8,7 @@ and what is accepted; nothing downstream ever sees unvalidated data.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from kubeforge import catalog, machines
+from kubeforge.config.gpu_rules import check_gpu_pools
 from kubeforge.config.model import PlatformSpec, TenantSpec
 from kubeforge.errors import ConfigError, Problem
 
@@ -54,6 +56,8 @@ class StackConfig:
     release: catalog.Release
     gpu_pools: dict[str, GpuPool] = field(default_factory=dict)
     kubeconfig_configured: bool = False
+    warnings: tuple[str, ...] = ()
+    """Deployable but worth a look (e.g. a new-feature driver branch)."""
 
     @property
     def node_pools(self):
@@ -260,10 +264,11 @@ def load_platform(
         kubeconfig_configured=kubeconfig_configured,
     )
     problems += _check_capacity(resolved)
-    problems += _check_gpu_stack(resolved, source)
+    gpu_problems, warnings = check_gpu_pools(resolved, source, PLATFORM_KEY)
+    problems += gpu_problems
     if problems:
         raise ConfigError(problems)
-    return resolved
+    return dataclasses.replace(resolved, warnings=tuple(warnings))
 
 
 def _resolve_pools(platform: PlatformSpec, source: str) -> tuple[dict[str, GpuPool], list[Problem]]:
@@ -378,10 +383,3 @@ def _check_capacity(config: StackConfig) -> list[Problem]:
             has_value=False,
         ))
     return problems
-
-
-def _check_gpu_stack(config: StackConfig, source: str) -> list[Problem]:
-    """Driver/CUDA/MIG rules from gpu-drivers/ (see kubeforge.gpu)."""
-    from kubeforge.config.gpu_rules import check_gpu_pools
-
-    return check_gpu_pools(config, source, PLATFORM_KEY)

@@ -196,3 +196,36 @@ def test_config_json_round_trip_matches_file(project, onprem_platform, tenant_sp
     values, secrets = pulumi_config_map({"kubeforge:platform": onprem_platform, "kubeforge:kubeconfig": {"secure": "x"}})
     assert json.loads(values["kubeforge:platform"]) == onprem_platform
     assert secrets == ["kubeforge:kubeconfig"]
+
+
+def test_pool_driver_too_old_for_the_catalog_images_is_rejected_with_the_fix(capsys, project, onprem_platform, tenant_spec):
+    onprem_platform["nodePools"]["a100"]["driver"] = "550.127.05"
+    project.stack(onprem_platform).tenant("team-a", tenant_spec)
+    code, _, err = _run(capsys, project, "validate", "--stack", "test")
+    assert code == 2
+    assert "kubeforge:platform.nodePools.a100.driver: " in err
+    assert "CUDA 12.8 needs driver >= 570.26" in err
+    assert "pin R580" in err
+
+
+def test_end_of_life_branch_can_be_allowed_explicitly_but_cuda_still_applies(project, onprem_platform, tenant_spec):
+    onprem_platform["nodePools"]["a100"].update(driver="550.127.05", allowEolDriver=True)
+    project.stack(onprem_platform).tenant("team-a", tenant_spec)
+    with pytest.raises(Exception) as info:
+        load_stack("test", project.path)
+    assert "end of life" not in str(info.value).split("CUDA")[0]
+    assert "CUDA 12.8 needs driver >= 570.26" in str(info.value)
+
+
+def test_invalid_mig_layout_is_rejected_at_load(capsys, project, onprem_platform, tenant_spec):
+    onprem_platform["nodePools"]["a100"]["gpu"]["mig"] = {"layout": "4g.40gb,4g.40gb"}
+    project.stack(onprem_platform).tenant("team-a", tenant_spec)
+    code, _, err = _run(capsys, project, "validate", "--stack", "test")
+    assert code == 2
+    assert "kubeforge:platform.nodePools.a100.gpu.mig.layout: " in err
+
+
+def test_valid_mig_layout_is_accepted(project, onprem_platform, tenant_spec):
+    onprem_platform["nodePools"]["a100"]["gpu"]["mig"] = {"strategy": "mixed", "layout": "3g.40gb,2g.20gb,1g.10gb"}
+    project.stack(onprem_platform).tenant("team-a", tenant_spec)
+    assert load_stack("test", project.path).gpu_pools["a100"].spec.gpu.mig.layout == "3g.40gb,2g.20gb,1g.10gb"
