@@ -38,6 +38,20 @@ class Platform(pulumi.ComponentResource):
         namespaces = PlatformNamespaces(
             f"{name}-namespaces", PlatformNamespacesArgs(names=names, provider=provider), opts=child
         )
+        if "gpuOperator" in enabled and config.gpu_pools:
+            from components.gpu import GpuOperator, GpuOperatorArgs
+
+            GpuOperator(
+                "gpu-operator",
+                GpuOperatorArgs(
+                    config=config,
+                    pin=config.release.components["gpuOperator"],
+                    settings=enabled["gpuOperator"],
+                    monitoring="monitoring" in enabled,
+                    provider=provider,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespaces]),
+            )
         tenants = {
             tenant: TenantNamespace(
                 f"tenant-{tenant}",

@@ -43,4 +43,29 @@ def check_gpu_pools(config: "StackConfig", source: str, prefix: str) -> tuple[li
                 problems.append(Problem(source, f"{path}.{key}", finding.message, has_value=False))
             else:
                 warnings.append(f"{source}: {path}.{key}: {finding.message}")
+    problems += _one_operator_setting(config, source, prefix)
     return problems, warnings
+
+
+def _one_operator_setting(config: "StackConfig", source: str, prefix: str) -> list[Problem]:
+    """The GPU Operator has one driver version and one MIG strategy for the whole cluster."""
+    problems = []
+    pools = config.gpu_pools
+    operator_driver = config.platform.target == "gcp" or (
+        config.platform.target == "onprem" and config.platform.onprem and config.platform.onprem.driver_install == "operator"
+    )
+    drivers = sorted({p.spec.driver for p in pools.values()})
+    if operator_driver and len(drivers) > 1:
+        problems.append(Problem(
+            source, f"{prefix}.nodePools",
+            f"the GPU Operator installs one driver for the whole cluster, but pools pin {', '.join(drivers)}; "
+            "pin the same driver on every GPU pool", has_value=False,
+        ))
+    strategies = sorted({p.spec.gpu.mig.strategy for p in pools.values() if p.spec.gpu.mig})
+    if len(strategies) > 1:
+        problems.append(Problem(
+            source, f"{prefix}.nodePools",
+            "the GPU Operator has one MIG strategy for the whole cluster, but pools ask for "
+            f"{' and '.join(strategies)}; use one", has_value=False,
+        ))
+    return problems

@@ -178,6 +178,9 @@ class GcpSettings(Spec):
 
 
 class OnPremSettings(Spec):
+    driver_install: Literal["host", "operator"] = "host"
+    """Who installs the pinned NVIDIA driver on the GPU nodes: the host install scripts in
+    gpu-drivers/install (then validated with gpu-drivers/validate), or the GPU Operator."""
     kubeconfig_context: str | None = None
     """Context to use from the kubeconfig. The kubeconfig itself comes from the secret
     config value ``kubeforge:kubeconfig`` or, when that is unset, from $KUBECONFIG or

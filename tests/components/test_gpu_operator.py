@@ -1,0 +1,86 @@
+"""The GPU Operator: pinned chart, and driver/toolkit management matching each install path."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from kubeforge.catalog import load_release
+from kubeforge.config import load_stack
+from kubeforge.errors import ConfigError
+
+PIN = load_release("2026.11").components["gpuOperator"].charts[0]
+
+
+def _release(graph):
+    (release,) = graph.of_type("kubernetes:helm.sh/v3:Release")
+    return release.inputs
+
+
+def test_chart_and_version_come_from_the_catalog(local_graph):
+    release = _release(local_graph)
+    assert (release["chart"], release["version"], release["repositoryOpts"]["repo"]) == (
+        PIN.name, PIN.version, PIN.repository,
+    )
+    assert release["namespace"] == "gpu-operator"
+
+
+def test_aws_leaves_driver_and_toolkit_to_the_pinned_ami(aws_graph):
+    values = _release(aws_graph)["values"]
+    assert values["driver"] == {"enabled": False}
+    assert values["toolkit"]["enabled"] is False
+    assert values["devicePlugin"]["enabled"] is True
+    assert values["dcgmExporter"]["enabled"] is True
+
+
+def test_gcp_has_the_operator_install_the_pinned_driver(gcp_graph):
+    values = _release(gcp_graph)["values"]
+    assert values["driver"] == {"enabled": True, "version": "580.173.02", "upgradePolicy": {"autoUpgrade": False}}
+    assert values["toolkit"]["enabled"] is True
+
+
+def test_onprem_host_install_keeps_the_operator_off_the_driver(local_graph):
+    assert _release(local_graph)["values"]["driver"] == {"enabled": False}
+
+
+def test_onprem_operator_install_pins_the_pool_driver(project, onprem_platform, tenant_spec):
+    onprem_platform["onprem"] = {"driverInstall": "operator"}
+    graph = project.stack(onprem_platform).tenant("team-a", tenant_spec).preview()
+    assert _release(graph)["values"]["driver"]["version"] == "580.95.05"
+
+
+def test_mig_strategy_and_layout_come_from_the_pool(project, onprem_platform, tenant_spec):
+    onprem_platform["nodePools"]["a100"]["gpu"]["mig"] = {"strategy": "mixed", "layout": "3g.40gb,2g.20gb,1g.10gb"}
+    graph = project.stack(onprem_platform).tenant("team-a", tenant_spec).preview()
+    assert _release(graph)["values"]["mig"] == {"strategy": "mixed"}
+    (config_map,) = graph.of_type("kubernetes:core/v1:ConfigMap")
+    layouts = yaml.safe_load(config_map.inputs["data"]["config.yaml"])["mig-configs"]
+    assert layouts["kubeforge-a100"] == [
+        {"devices": "all", "mig-enabled": True, "mig-devices": {"3g.40gb": 1, "2g.20gb": 1, "1g.10gb": 1}}
+    ]
+    patch = graph.of_type("kubernetes:core/v1:NodePatch")[0]
+    assert patch.inputs["metadata"]["labels"]["nvidia.com/mig.config"] == "kubeforge-a100"
+
+
+def test_version_override_and_values_are_applied(project, onprem_platform, tenant_spec):
+    onprem_platform["components"] = {"gpuOperator": {"version": "v26.3.3", "values": {"dcgmExporter": {"enabled": False}}}}
+    graph = project.stack(onprem_platform).tenant("team-a", tenant_spec).preview()
+    release = _release(graph)
+    assert release["version"] == "v26.3.3"
+    assert release["values"]["dcgmExporter"] == {"enabled": False, "serviceMonitor": {"enabled": True}}
+
+
+def test_operator_managed_pools_must_share_one_driver(project, onprem_platform, tenant_spec):
+    onprem_platform["onprem"] = {"driverInstall": "operator"}
+    onprem_platform["nodePools"]["b100"] = {
+        "gpu": {"model": "a100-40gb", "perNode": 8}, "driver": "580.65.06", "nodes": ["gpu-3"],
+    }
+    project.stack(onprem_platform).tenant("team-a", tenant_spec)
+    with pytest.raises(ConfigError, match="installs one driver for the whole cluster, but pools pin 580.65.06, 580.95.05"):
+        load_stack("test", project.path)
+
+
+def test_disabled_operator_is_not_installed(project, onprem_platform, tenant_spec):
+    onprem_platform["components"] = {"gpuOperator": {"enabled": False}}
+    graph = project.stack(onprem_platform).tenant("team-a", tenant_spec).preview()
+    assert graph.of_type("kubernetes:helm.sh/v3:Release") == []
