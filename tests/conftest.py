@@ -98,3 +98,12 @@ def gcp_graph() -> ResourceGraph:
 def stack_file(name: str) -> dict[str, Any]:
     """A shipped stack's platform config, to derive variants from."""
     return copy.deepcopy(read_stack_config(ROOT, name)["kubeforge:platform"])
+
+
+def variant(project: Project, tenant_spec: dict[str, Any], stack: str, change) -> Project:
+    """A shipped stack with one change, and a single tenant, written into ``project``."""
+    platform = stack_file(stack)
+    platform["tenants"] = ["team-a"]
+    change(platform)
+    project.stack(platform).tenant("team-a", tenant_spec)
+    return project

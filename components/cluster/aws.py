@@ -20,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.cluster.gpu_nodes import GPU_TAINT, POOL_LABEL, gpu_node_labels
+from components.cluster.gpu_nodes import CLOUD_GPU_TAINT, POOL_LABEL, gpu_node_labels
 from components.cluster.kubeconfig import kubeconfig_yaml
 from kubeforge.catalog import EksAmiRelease
 from kubeforge.config.loader import GpuPool
@@ -36,9 +36,6 @@ NODE_POLICIES = [
     "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
     "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
 ]
-# EKS taint effects are spelled in upper snake case.
-# Ref: https://docs.aws.amazon.com/eks/latest/APIReference/API_Taint.html
-_EKS_EFFECT = {"NoSchedule": "NO_SCHEDULE", "NoExecute": "NO_EXECUTE", "PreferNoSchedule": "PREFER_NO_SCHEDULE"}
 
 
 @dataclass(frozen=True)
@@ -317,7 +314,7 @@ class EksCluster(pulumi.ComponentResource):
             scaling_config={"min_size": pool.spec.min, "max_size": pool.spec.max, "desired_size": pool.spec.min},
             launch_template={"id": lt.id, "version": lt.latest_version.apply(str)},
             labels=gpu_node_labels(pool),
-            taints=[{"key": GPU_TAINT["key"], "value": GPU_TAINT["value"], "effect": _EKS_EFFECT[GPU_TAINT["effect"]]}],
+            taints=[CLOUD_GPU_TAINT],
             tags={**self._tags,
                   # Lets the cluster autoscaler scale from zero onto a node with GPUs.
                   # Ref: https://github.com/kubernetes/autoscaler/blob/master/cluster-autoscaler/cloudprovider/aws/README.md

@@ -22,14 +22,12 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components.cluster.gpu_nodes import GPU_TAINT, POOL_LABEL, gpu_node_labels
+from components.cluster.gpu_nodes import CLOUD_GPU_TAINT, POOL_LABEL, gpu_node_labels
 from components.cluster.kubeconfig import kubeconfig_yaml
 from kubeforge.config.loader import GpuPool
 from kubeforge.config.model import GcpSettings, NodePoolSpec
 
 DEFAULT_SYSTEM_MACHINE = "e2-standard-8"
-# GKE taint effects are spelled in upper snake case.
-_GKE_EFFECT = {"NoSchedule": "NO_SCHEDULE", "NoExecute": "NO_EXECUTE", "PreferNoSchedule": "PREFER_NO_SCHEDULE"}
 # Least-privilege node identity. Ref: https://cloud.google.com/kubernetes-engine/docs/how-to/hardening-your-cluster#use_least_privilege_sa
 NODE_ROLES = ["roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader"]
 
@@ -193,8 +191,7 @@ class GkeCluster(pulumi.ComponentResource):
                     "gpu_driver_installation_config": {"gpu_driver_version": "INSTALLATION_DISABLED"},
                 }],
                 labels={**gpu_node_labels(gpu), "gke-no-default-nvidia-gpu-device-plugin": "true"},
-                taints=[{"key": GPU_TAINT["key"], "value": GPU_TAINT["value"],
-                         "effect": _GKE_EFFECT[GPU_TAINT["effect"]]}],
+                taints=[CLOUD_GPU_TAINT],
             )
             # Multi-node training: nodes close together in one zone.
             # Ref: https://cloud.google.com/kubernetes-engine/docs/how-to/compact-placement

@@ -7,6 +7,10 @@ from kubeforge.config.loader import GpuPool
 # GPU nodes repel pods that do not ask for GPUs; the GPU Operator and device plugin
 # tolerate it. Ref: https://docs.aws.amazon.com/eks/latest/userguide/ml-eks-optimized-ami.html
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
+# The same taint as the EKS and GKE node-pool APIs spell it (effects in upper snake case).
+# Ref: https://docs.aws.amazon.com/eks/latest/APIReference/API_Taint.html ;
+# https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/NodeConfig#NodeTaint
+CLOUD_GPU_TAINT = {**GPU_TAINT, "effect": "NO_SCHEDULE"}
 
 POOL_LABEL = "kubeforge.io/node-pool"
 GPU_MODEL_LABEL = "kubeforge.io/gpu-model"

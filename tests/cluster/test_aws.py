@@ -7,7 +7,7 @@ import pytest
 from kubeforge.catalog import load_release
 from kubeforge.config import load_stack
 from kubeforge.errors import ConfigError
-from tests.conftest import stack_file
+from tests.conftest import variant
 
 AMI = load_release("2026.11").eks_nvidia_ami["1.34"]
 
@@ -161,19 +161,12 @@ def test_aws_resources_use_the_explicit_regional_provider(aws_graph):
     assert {r.provider for r in aws_graph.ordered() if r.type.startswith("aws:")} == {provider.urn}
 
 
-def _variant(project, tenant_spec, change):
-    platform = stack_file("aws-prod")
-    platform["tenants"] = ["team-a"]
-    change(platform)
-    project.stack(platform).tenant("team-a", tenant_spec)
-    return project
-
 
 def test_public_endpoint_is_limited_to_listed_cidrs(project, tenant_spec):
     def change(p):
         p["aws"].update(publicEndpoint=True, publicAccessCidrs=["203.0.113.0/24"])
 
-    graph = _variant(project, tenant_spec, change).preview()
+    graph = variant(project, tenant_spec, "aws-prod", change).preview()
     vpc = _one(graph, "aws:eks/cluster:Cluster").inputs["vpcConfig"]
     assert vpc["endpointPublicAccess"] is True
     assert vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
@@ -184,18 +177,18 @@ def test_public_endpoint_is_limited_to_listed_cidrs(project, tenant_spec):
     (["0.0.0.0/0"], "publicAccessCidrs must not contain 0.0.0.0/0"),
 ])
 def test_public_endpoint_open_to_the_world_is_rejected(project, tenant_spec, cidrs, message):
-    _variant(project, tenant_spec, lambda p: p["aws"].update(publicEndpoint=True, publicAccessCidrs=cidrs))
+    variant(project, tenant_spec, "aws-prod", lambda p: p["aws"].update(publicEndpoint=True, publicAccessCidrs=cidrs))
     with pytest.raises(ConfigError, match=message):
         load_stack("test", project.path)
 
 
 def test_a100_40gb_picks_p4d(project, tenant_spec):
-    graph = _variant(project, tenant_spec, lambda p: p["nodePools"]["a100"]["gpu"].update(model="a100-40gb")).preview()
+    graph = variant(project, tenant_spec, "aws-prod", lambda p: p["nodePools"]["a100"]["gpu"].update(model="a100-40gb")).preview()
     assert _gpu_group(graph).inputs["instanceTypes"] == ["p4d.24xlarge"]
 
 
 def test_three_a100s_per_node_is_impossible_on_aws(project, tenant_spec):
-    _variant(project, tenant_spec, lambda p: p["nodePools"]["a100"]["gpu"].update(perNode=3))
+    variant(project, tenant_spec, "aws-prod", lambda p: p["nodePools"]["a100"]["gpu"].update(perNode=3))
     with pytest.raises(ConfigError) as info:
         load_stack("test", project.path)
     assert "nodePools.a100.gpu.perNode: aws has no a100-80gb machine with that many GPUs; accepted: 8 (got 3)" in str(
@@ -204,13 +197,13 @@ def test_three_a100s_per_node_is_impossible_on_aws(project, tenant_spec):
 
 
 def test_driver_must_be_the_one_the_pinned_ami_ships(project, tenant_spec):
-    _variant(project, tenant_spec, lambda p: p["nodePools"]["a100"].update(driver="570.195.03"))
+    variant(project, tenant_spec, "aws-prod", lambda p: p["nodePools"]["a100"].update(driver="570.195.03"))
     with pytest.raises(ConfigError) as info:
         load_stack("test", project.path)
     assert f"ships driver {AMI.nvidia_driver}; pin {AMI.nvidia_driver} (got '570.195.03')" in str(info.value)
 
 
 def test_aws_pools_cannot_name_existing_nodes(project, tenant_spec):
-    _variant(project, tenant_spec, lambda p: p["nodePools"]["a100"].update(nodes=["n1"]))
+    variant(project, tenant_spec, "aws-prod", lambda p: p["nodePools"]["a100"].update(nodes=["n1"]))
     with pytest.raises(ConfigError, match="nodePools.a100.nodes: only accepted on-prem"):
         load_stack("test", project.path)

@@ -6,7 +6,7 @@ import pytest
 
 from kubeforge.config import load_stack
 from kubeforge.errors import ConfigError
-from tests.conftest import stack_file
+from tests.conftest import variant
 
 
 def _cluster(graph):
@@ -99,16 +99,9 @@ def test_one_explicit_kubernetes_provider_with_a_secret_kubeconfig(gcp_graph):
     assert {r.provider for r in gcp_graph.ordered() if r.type.startswith("gcp:")} == {gcp.urn}
 
 
-def _variant(project, tenant_spec, change):
-    platform = stack_file("gcp-prod")
-    platform["tenants"] = ["team-a"]
-    change(platform)
-    project.stack(platform).tenant("team-a", tenant_spec)
-    return project
-
 
 def test_sixteen_a100_80gb_per_node_is_impossible_on_gcp(project, tenant_spec):
-    _variant(project, tenant_spec, lambda p: p["nodePools"]["a100-80"]["gpu"].update(perNode=16))
+    variant(project, tenant_spec, "gcp-prod", lambda p: p["nodePools"]["a100-80"]["gpu"].update(perNode=16))
     with pytest.raises(ConfigError) as info:
         load_stack("test", project.path)
     assert "nodePools.a100-80.gpu.perNode: gcp has no a100-80gb machine with that many GPUs; accepted: 1, 2, 4, 8" in str(
@@ -117,11 +110,11 @@ def test_sixteen_a100_80gb_per_node_is_impossible_on_gcp(project, tenant_spec):
 
 
 def test_sixteen_a100_40gb_per_node_is_a2_megagpu(project, tenant_spec):
-    graph = _variant(project, tenant_spec, lambda p: p["nodePools"]["a100-40"]["gpu"].update(perNode=16)).preview()
+    graph = variant(project, tenant_spec, "gcp-prod", lambda p: p["nodePools"]["a100-40"]["gpu"].update(perNode=16)).preview()
     assert _pool(graph, "a100-40").inputs["nodeConfig"]["machineType"] == "a2-megagpu-16g"
 
 
 def test_gcp_needs_at_least_one_zone(project, tenant_spec):
-    _variant(project, tenant_spec, lambda p: p["gcp"].update(zones=[]))
+    variant(project, tenant_spec, "gcp-prod", lambda p: p["gcp"].update(zones=[]))
     with pytest.raises(ConfigError, match="kubeforge:platform.gcp.zones"):
         load_stack("test", project.path)
