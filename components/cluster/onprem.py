@@ -1,4 +1,8 @@
-"""An existing Kubernetes cluster (on-prem): a provider from a kubeconfig, GPU nodes marked."""
+"""An existing Kubernetes cluster (on-prem): a provider from a kubeconfig, GPU nodes marked.
+
+GPU nodes named in config get a server-side-apply patch each; nodes chosen by a label
+selector are marked by a DaemonSet (``node_marker``), which also covers nodes that join later.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,20 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.cluster.gpu_nodes import GPU_TAINT, gpu_node_labels
+from components.cluster.node_marker import GpuNodeMarker, GpuNodeMarkerArgs
 from kubeforge.config.loader import GpuPool
 from kubeforge.config.model import OnPremSettings
+
+
+SYSTEM_NAMESPACE = "kubeforge-system"
 
 
 @dataclass(frozen=True)
 class ExistingClusterArgs:
     settings: OnPremSettings
     gpu_pools: dict[str, GpuPool]
+    kubectl_image: str
+    pause_image: str
     kubeconfig: pulumi.Output[str] | None
     """Secret kubeconfig from stack config; None: the deploying machine's $KUBECONFIG."""
 
@@ -47,5 +57,22 @@ class ExistingCluster(pulumi.ComponentResource):
                     metadata=k8s.meta.v1.ObjectMetaPatchArgs(name=node, labels=gpu_node_labels(pool)),
                     spec=k8s.core.v1.NodeSpecPatchArgs(taints=[k8s.core.v1.TaintPatchArgs(**GPU_TAINT)]),
                     opts=pulumi.ResourceOptions(parent=self, provider=self.provider, retain_on_delete=True),
+                )
+        selected = [pool for pool in args.gpu_pools.values() if pool.spec.node_selector]
+        if selected:
+            namespace = k8s.core.v1.Namespace(
+                f"{name}-system",
+                metadata={"name": SYSTEM_NAMESPACE, "labels": {
+                    "app.kubernetes.io/managed-by": "kubeforge",
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                }},
+                opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
+            )
+            for pool in selected:
+                GpuNodeMarker(
+                    f"{name}-{pool.name}-marker",
+                    GpuNodeMarkerArgs(pool=pool, namespace=SYSTEM_NAMESPACE, kubectl_image=args.kubectl_image,
+                                      pause_image=args.pause_image, provider=self.provider),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
                 )
         self.register_outputs({"kubeconfig": self.kubeconfig})

@@ -10,6 +10,7 @@ from components.cluster import ExistingCluster, ExistingClusterArgs
 from components.platform.namespaces import PlatformNamespaces, PlatformNamespacesArgs
 from components.tenancy import TenantNamespace, TenantNamespaceArgs
 from kubeforge.config import StackConfig
+from kubeforge.config.model import OnPremSettings
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,13 @@ def _cluster(config: StackConfig, args: PlatformArgs, opts: pulumi.ResourceOptio
     if spec.target == "onprem":
         return ExistingCluster(
             "cluster",
-            ExistingClusterArgs(settings=spec.onprem, gpu_pools=config.gpu_pools, kubeconfig=args.kubeconfig),
+            ExistingClusterArgs(
+                settings=spec.onprem or OnPremSettings(),
+                gpu_pools=config.gpu_pools,
+                kubeconfig=args.kubeconfig,
+                kubectl_image=config.release.platform_images["kubectl"].image,
+                pause_image=config.release.platform_images["pause"].image,
+            ),
             opts=opts,
         )
     name = f"kubeforge-{config.stack}"

@@ -63,6 +63,13 @@ class WorkloadImage(_CatalogModel):
     source: str
 
 
+class PlatformImage(_CatalogModel):
+    """An image kubeforge itself runs (not a user workload image)."""
+
+    image: str
+    source: str
+
+
 class KubernetesSupport(_CatalogModel):
     aws: tuple[str, ...]
     gcp: tuple[str, ...]
@@ -75,6 +82,7 @@ class Release(_CatalogModel):
     kubernetes: KubernetesSupport
     components: dict[str, ComponentPin]
     images: dict[str, WorkloadImage]
+    platform_images: dict[str, PlatformImage]
     eks_nvidia_ami: dict[str, "EksAmiRelease"] = Field(alias="eksNvidiaAmi")
 
 

@@ -286,12 +286,13 @@ def _resolve_pools(platform: PlatformSpec, source: str) -> tuple[dict[str, GpuPo
             if pool.machine_type:
                 problems.append(Problem(source, f"{path}.machineType", "not used on-prem (existing nodes)",
                                         value=pool.machine_type))
-            if pool.gpu and not pool.nodes:
-                problems.append(Problem(source, f"{path}.nodes", "on-prem GPU pools must name their existing nodes",
-                                        has_value=False))
-        elif pool.nodes:
-            problems.append(Problem(source, f"{path}.nodes", f"only accepted on-prem; {target} pools create their "
-                                    "own nodes", value=pool.nodes))
+            if pool.gpu and not (pool.nodes or pool.node_selector):
+                problems.append(Problem(source, f"{path}.nodes", "on-prem GPU pools must name their existing nodes "
+                                        "('nodes') or select them by label ('nodeSelector')", has_value=False))
+        elif pool.nodes or pool.node_selector:
+            key = "nodes" if pool.nodes else "nodeSelector"
+            problems.append(Problem(source, f"{path}.{key}", f"only accepted on-prem; {target} pools create their "
+                                    "own nodes", value=pool.nodes or pool.node_selector))
         if pool.gpu is None:
             continue
         accepted = machines.accepted_gpus_per_node(target, pool.gpu.model)

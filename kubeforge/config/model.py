@@ -225,6 +225,10 @@ class NodePoolSpec(Spec):
     """Extra node labels."""
     nodes: list[DnsSubdomain] = []
     """On-prem: names of the existing nodes that form this pool; kubeforge labels and taints them."""
+    node_selector: dict[str, str] = {}
+    """On-prem: a label selector for the existing nodes of this pool, instead of ``nodes``;
+    a DaemonSet labels and taints every matching node, including nodes that join later.
+    ``max`` is then the pool's node count for capacity checks."""
 
     @model_validator(mode="after")
     def _gpu_needs_driver(self) -> "NodePoolSpec":
@@ -232,6 +236,8 @@ class NodePoolSpec(Spec):
             raise PydanticCustomError("min_max", "max ({max}) must be >= min ({min})", {"max": self.max, "min": self.min})
         if self.gpu is not None and self.driver is None:
             raise PydanticCustomError("driver_required", "a GPU pool must pin its NVIDIA driver in 'driver'")
+        if self.nodes and self.node_selector:
+            raise PydanticCustomError("nodes_or_selector", "give either 'nodes' or 'nodeSelector', not both")
         if self.gpu is None and self.driver is not None:
             raise PydanticCustomError("driver_without_gpu", "'driver' is only accepted on GPU pools (add 'gpu')")
         return self
