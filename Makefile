@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STACK  ?= local
 
-.PHONY: demo test venv clean
+.PHONY: demo test venv docs clean
 
 $(BIN)/kubeforge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ demo: venv
 ## test: run every test (creates the virtualenv if needed)
 test: venv
 	$(BIN)/python -m pytest -q
+
+## docs: regenerate docs/CONFIG.md from the config model (a test fails when it is stale)
+docs: venv
+	$(BIN)/kubeforge docs config > docs/CONFIG.md
 
 clean:
 	rm -rf $(VENV) render *.egg-info

@@ -109,6 +109,13 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from kubeforge.config.reference import config_reference
+
+    print(config_reference(), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kubeforge",
@@ -130,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stack", required=True)
     p.add_argument("--out", required=True, metavar="DIR")
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("docs", help="print generated documentation")
+    p.add_argument("topic", choices=["config"], help="config: the configuration reference (docs/CONFIG.md)")
+    p.set_defaults(func=cmd_docs)
 
     gpu_cli.add_parser(sub).set_defaults(func=gpu_cli.run)
     return parser

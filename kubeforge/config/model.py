@@ -4,7 +4,7 @@ A stack's ``kubeforge:platform`` config value validates into :class:`PlatformSpe
 each ``stacks/tenants/<name>.yaml`` validates into :class:`TenantSpec`. The keys are
 camelCase in YAML (as in every Kubernetes and Pulumi document) and snake_case in Python.
 Unknown keys are errors, so a typo never passes silently. Everything here documents
-itself: ``kubeforge config-reference`` prints the reference from these declarations.
+itself: ``kubeforge docs config`` generates docs/CONFIG.md from these declarations.
 """
 
 from __future__ import annotations
@@ -164,8 +164,11 @@ class GcpSettings(Spec):
     master_cidr: Cidr = "172.16.0.0/28"
     """/28 range for the private control plane endpoint."""
     subnet_cidr: Cidr = "10.50.0.0/20"
+    """Primary range of the node subnet."""
     pods_cidr: Cidr = "10.60.0.0/14"
+    """Secondary range for pod IPs (VPC-native)."""
     services_cidr: Cidr = "10.64.0.0/20"
+    """Secondary range for Service IPs (VPC-native)."""
     master_authorized_cidrs: list[Cidr] = []
     """CIDRs allowed to reach the control plane endpoint (never 0.0.0.0/0)."""
 
@@ -248,7 +251,9 @@ class NodePoolSpec(Spec):
 
 class NfsServer(Spec):
     server: str
+    """Host name or address of the NFS server."""
     path: str = Field(pattern=r"^/")
+    """Exported path, e.g. /export/kubeforge."""
 
 
 class FileStorageSpec(Spec):
@@ -271,7 +276,9 @@ class ObjectStorageSpec(Spec):
 
 class StorageSpec(Spec):
     file: FileStorageSpec = FileStorageSpec()
+    """Shared ReadWriteMany file storage: EFS (aws), Filestore (gcp) or an NFS export (onprem)."""
     object: ObjectStorageSpec = ObjectStorageSpec()
+    """Object storage: S3 (aws), GCS (gcp) or an S3-compatible service (onprem)."""
 
 
 class QueueDefaults(Spec):
@@ -289,10 +296,12 @@ class SchedulerSpec(Spec):
     preemption: bool = True
     """Higher-priority jobs may preempt lower-priority ones within a queue."""
     queues: QueueDefaults = QueueDefaults()
+    """Defaults for every tenant's queue."""
 
 
 class ComponentSpec(Spec):
     enabled: bool = True
+    """Install this component."""
     version: str | None = None
     """Override the catalog's pinned version (recorded as an override in render output)."""
     values: dict[str, Any] = {}
@@ -301,15 +310,25 @@ class ComponentSpec(Spec):
 
 class ComponentsSpec(Spec):
     cert_manager: ComponentSpec = ComponentSpec()
+    """cert-manager: certificates for webhooks and ingress."""
     istio: ComponentSpec = ComponentSpec()
+    """Istio service mesh (Kubeflow's ingress and auth path)."""
     auth: ComponentSpec = ComponentSpec()
+    """Dex and oauth2-proxy: login for the platform's web apps."""
     gpu_operator: ComponentSpec = ComponentSpec()
+    """NVIDIA GPU Operator: device plugin, MIG manager, DCGM exporter (and the driver where it installs it)."""
     monitoring: ComponentSpec = ComponentSpec()
+    """kube-prometheus-stack: Prometheus and Grafana, scraping the DCGM exporter."""
     notebooks: ComponentSpec = ComponentSpec()
+    """Kubeflow notebook controller and Jupyter web app."""
     training: ComponentSpec = ComponentSpec()
+    """Kubeflow Training Operator (PyTorchJob, TFJob, MPIJob, ...)."""
     katib: ComponentSpec = ComponentSpec()
+    """Katib hyperparameter tuning."""
     kserve: ComponentSpec = ComponentSpec()
+    """KServe model serving."""
     pipelines: ComponentSpec = ComponentSpec()
+    """Kubeflow Pipelines."""
 
     def enabled(self) -> dict[str, ComponentSpec]:
         """Enabled components by catalog name (camelCase)."""
@@ -333,13 +352,19 @@ class PlatformSpec(Spec):
     kubernetes_version: str
     """Kubernetes minor version, e.g. "1.34"; must be one the release supports on the target."""
     aws: AwsSettings | None = None
+    """Settings for target aws (required there, rejected elsewhere)."""
     gcp: GcpSettings | None = None
+    """Settings for target gcp (required there, rejected elsewhere)."""
     onprem: OnPremSettings | None = None
+    """Settings for target onprem (optional there, rejected elsewhere)."""
     node_pools: dict[DnsLabel, NodePoolSpec]
     """Node pools by name; at least one CPU pool for platform services."""
     storage: StorageSpec = StorageSpec()
+    """Shared file storage (NAS) and object storage."""
     scheduler: SchedulerSpec = SchedulerSpec()
+    """The Volcano batch scheduler and its queues."""
     components: ComponentsSpec = ComponentsSpec()
+    """The platform's upstream components; each is on by default at the catalog's version."""
     tenants: list[DnsLabel] = []
     """Tenants on this stack; each is read from stacks/tenants/<name>.yaml."""
 
@@ -384,7 +409,9 @@ class PlatformSpec(Spec):
 
 class Contributor(Spec):
     user: Email
+    """The contributor's identity (e-mail) as the auth provider asserts it."""
     role: Literal["edit", "view"] = "edit"
+    """edit: create and change workloads in the namespace; view: read only."""
 
 
 class TenantQuota(Spec):
@@ -397,6 +424,7 @@ class TenantQuota(Spec):
     storage: Quantity = "1Ti"
     """Persistent volume storage the tenant may claim in total."""
     pods: int = Field(default=500, ge=1)
+    """Pods the tenant may run at once."""
 
     @field_validator("cpu", "memory", "storage", mode="before")
     @classmethod
@@ -412,6 +440,7 @@ class TenantQueue(Spec):
     guaranteed_gpus: int = Field(default=0, ge=0)
     """GPUs reserved for this tenant's queue (Volcano 'guarantee')."""
     priority: Literal["low", "normal", "high"] = "normal"
+    """Scheduling priority of the tenant's jobs relative to other tenants'."""
 
 
 class TenantStorage(Spec):
@@ -427,9 +456,13 @@ class TenantSpec(Spec):
     owner: Email
     """The tenant's owner: namespace admin."""
     contributors: list[Contributor] = []
+    """People who work in the tenant's namespace, each with a role."""
     quota: TenantQuota
+    """Resource quota of the tenant's namespace."""
     queue: TenantQueue = TenantQueue()
+    """The tenant's Volcano queue."""
     storage: TenantStorage = TenantStorage()
+    """The tenant's NAS volume and bucket."""
 
     @model_validator(mode="after")
     def _consistent(self) -> "TenantSpec":

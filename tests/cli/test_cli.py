@@ -73,3 +73,18 @@ def test_bad_arguments_exit_2_without_traceback():
     assert result.returncode == 2
     assert "--stack" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_config_reference_in_docs_is_generated_from_the_model(capsys):
+    """docs/CONFIG.md must be regenerated (make docs) whenever the model changes."""
+    assert main(["docs", "config"]) == 0
+    assert capsys.readouterr().out == (ROOT / "docs" / "CONFIG.md").read_text()
+
+
+def test_config_reference_documents_every_key(capsys):
+    main(["docs", "config"])
+    out = capsys.readouterr().out
+    for key in ("`nodePools.<name>.gpu.perNode`", "`quota.gpu`", "`contributors[].role`", "`aws.publicAccessCidrs`"):
+        assert key in out
+    rows = [line for line in out.splitlines() if line.startswith("| `")]
+    assert all(not line.rstrip().endswith("|  |") for line in rows)
