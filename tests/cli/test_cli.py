@@ -88,3 +88,28 @@ def test_config_reference_documents_every_key(capsys):
         assert key in out
     rows = [line for line in out.splitlines() if line.startswith("| `")]
     assert all(not line.rstrip().endswith("|  |") for line in rows)
+
+
+def test_progress_shows_each_step_on_a_terminal():
+    import io
+
+    from kubeforge.cli import Progress
+
+    stream = io.StringIO()
+    progress = Progress(enabled=True)
+    import sys as _sys
+
+    saved, _sys.stderr = _sys.stderr, stream
+    try:
+        assert progress.step("running the program", lambda: 42) == 42
+    finally:
+        _sys.stderr = saved
+    assert "… running the program" in stream.getvalue()
+    assert "✓ running the program (" in stream.getvalue()
+
+
+def test_progress_is_silent_when_disabled(capsys):
+    from kubeforge.cli import Progress
+
+    assert Progress(enabled=False).step("x", lambda: 1) == 1
+    assert capsys.readouterr().err == ""
