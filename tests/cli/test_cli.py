@@ -90,22 +90,13 @@ def test_config_reference_documents_every_key(capsys):
     assert all(not line.rstrip().endswith("|  |") for line in rows)
 
 
-def test_progress_shows_each_step_on_a_terminal():
-    import io
-
+def test_progress_shows_each_step_on_a_terminal(capsys):
     from kubeforge.cli import Progress
 
-    stream = io.StringIO()
-    progress = Progress(enabled=True)
-    import sys as _sys
-
-    saved, _sys.stderr = _sys.stderr, stream
-    try:
-        assert progress.step("running the program", lambda: 42) == 42
-    finally:
-        _sys.stderr = saved
-    assert "… running the program" in stream.getvalue()
-    assert "✓ running the program (" in stream.getvalue()
+    assert Progress(enabled=True).step("running the program", lambda: 42) == 42
+    err = capsys.readouterr().err
+    assert "… running the program" in err
+    assert "✓ running the program (" in err
 
 
 def test_progress_is_silent_when_disabled(capsys):
