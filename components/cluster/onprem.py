@@ -42,7 +42,7 @@ class ExistingCluster(pulumi.ComponentResource):
             f"{name}-k8s",
             kubeconfig=args.kubeconfig,
             context=args.settings.kubeconfig_context,
-            # Never fall back to whatever context happens to be current.
+            # An unreachable cluster is an error, not a reason to drop its resources from state.
             delete_unreachable=False,
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self),

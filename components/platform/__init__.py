@@ -57,7 +57,7 @@ class Platform(pulumi.ComponentResource):
             tenant: TenantNamespace(
                 f"tenant-{tenant}",
                 TenantNamespaceArgs(name=tenant, spec=tenant_spec, provider=provider),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespaces]),
+                opts=child,
             )
             for tenant, tenant_spec in config.tenants.items()
         }

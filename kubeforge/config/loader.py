@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from kubeforge import catalog, machines
 from kubeforge.config.gpu_rules import check_gpu_pools
-from kubeforge.config.model import PlatformSpec, TenantSpec
+from kubeforge.config.model import NodePoolSpec, PlatformSpec, TenantSpec
 from kubeforge.errors import ConfigError, Problem
 
 NAMESPACE = "kubeforge"
@@ -37,7 +37,7 @@ class GpuPool:
     """A GPU node pool with its machine type resolved from the machine-type table."""
 
     name: str
-    spec: Any  # NodePoolSpec (kept Any to avoid a forward reference in a frozen dataclass)
+    spec: NodePoolSpec
     machine: machines.GpuMachineType | None  # None on-prem
     capacity_nodes: int
 

@@ -61,10 +61,11 @@ def resource_state(type_: str, name: str, inputs: dict[str, Any], id_: str, regi
     state = dict(inputs)
     h = digest(type_, name)
     if type_.startswith("aws:"):
-        service = type_.split(":")[1].split("/")[0]
-        resource = {"iam/role": "role", "iam/policy": "policy"}.get(type_.split(":")[1].rsplit(":", 1)[0], "")
+        module = type_.split(":")[1]  # e.g. "iam/role"
+        service = module.split("/")[0]
         if service == "iam":
-            state.setdefault("arn", f"arn:aws:iam::{ACCOUNT_ID}:{resource or 'resource'}/{inputs.get('name', id_)}")
+            kind = {"iam/role": "role", "iam/policy": "policy"}.get(module, "resource")
+            state.setdefault("arn", f"arn:aws:iam::{ACCOUNT_ID}:{kind}/{inputs.get('name', id_)}")
             state.setdefault("name", inputs.get("name", id_))
         elif service == "s3":
             state.setdefault("arn", f"arn:aws:s3:::{inputs.get('bucket', id_)}")

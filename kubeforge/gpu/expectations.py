@@ -127,14 +127,7 @@ def _default_stack_loader() -> Callable[[str], Any]:
 
 
 def _required_cuda(config: Any, pool: str) -> str | None:
-    """The newest CUDA among the images the platform offers (notebook and training images)."""
-    try:
-        from kubeforge import catalog  # noqa: PLC0415
-        required = getattr(catalog, "required_cuda", None)
-        if required is not None:
-            return required(config, pool)
-    except ImportError:
-        pass
+    """The newest CUDA among the images the catalog release offers on GPU pools."""
     release = getattr(config, "release", None)
     images = getattr(release, "images", None) or {}
     versions = [CudaVersion.parse(img.cuda) for img in images.values() if getattr(img, "cuda", None)]
