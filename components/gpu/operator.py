@@ -113,6 +113,9 @@ class GpuOperator(pulumi.ComponentResource):
             data={"config.yaml": yaml.safe_dump(mig_parted_config(args.config), sort_keys=True)},
             opts=child,
         )
+        depends: list[pulumi.Resource] = [mig]
+        if args.config.platform.target == "gcp":
+            depends.append(self._gke_critical_pod_quota(name, namespace, child, args.config))
         (chart,) = args.pin.charts
         values = deep_merge(operator_values(args.config, args.monitoring), args.settings.values)
         self.release = k8s.helm.v3.Release(
@@ -124,6 +127,30 @@ class GpuOperator(pulumi.ComponentResource):
             namespace=namespace,
             values=values,
             atomic=True,
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[mig]),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=depends),
         )
         self.register_outputs({"version": self.release.version})
+
+    @staticmethod
+    def _gke_critical_pod_quota(name: str, namespace: str, opts: pulumi.ResourceOptions,
+                                config: StackConfig) -> k8s.core.v1.ResourceQuota:
+        """GKE admits system-*-critical pods outside kube-system only where a quota scoped to
+        those priority classes exists; the Operator's pods use system-node-critical.
+
+        Ref: https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/google-gke.html
+        """
+        gpu_nodes = sum(pool.capacity_nodes for pool in config.gpu_pools.values())
+        return k8s.core.v1.ResourceQuota(
+            f"{name}-critical-pods",
+            metadata={"name": "gpu-operator-critical-pods", "namespace": namespace,
+                      "labels": {"app.kubernetes.io/managed-by": "kubeforge"}},
+            spec={
+                # About ten Operator pods per GPU node, plus the controller and NFD.
+                "hard": {"pods": str(max(32, 16 * gpu_nodes))},
+                "scopeSelector": {"matchExpressions": [{
+                    "scopeName": "PriorityClass", "operator": "In",
+                    "values": ["system-node-critical", "system-cluster-critical"],
+                }]},
+            },
+            opts=opts,
+        )

@@ -84,3 +84,19 @@ def test_disabled_operator_is_not_installed(project, onprem_platform, tenant_spe
     onprem_platform["components"] = {"gpuOperator": {"enabled": False}}
     graph = project.stack(onprem_platform).tenant("team-a", tenant_spec).preview()
     assert graph.of_type("kubernetes:helm.sh/v3:Release") == []
+
+
+def test_gke_gets_a_quota_admitting_the_operators_critical_pods(gcp_graph):
+    quota = next(q for q in gcp_graph.of_type("kubernetes:core/v1:ResourceQuota") if q.name.endswith("critical-pods"))
+    assert quota.inputs["metadata"]["namespace"] == "gpu-operator"
+    (expr,) = quota.inputs["spec"]["scopeSelector"]["matchExpressions"]
+    assert expr == {"scopeName": "PriorityClass", "operator": "In",
+                    "values": ["system-node-critical", "system-cluster-critical"]}
+    assert quota.inputs["spec"]["hard"]["pods"] == "96"  # 6 GPU nodes at most x 16
+    release = next(r for r in gcp_graph.of_type("kubernetes:helm.sh/v3:Release"))
+    assert quota.urn in release.dependencies
+
+
+def test_other_targets_need_no_critical_pod_quota(aws_graph, local_graph):
+    for graph in (aws_graph, local_graph):
+        assert not [q for q in graph.of_type("kubernetes:core/v1:ResourceQuota") if q.name.endswith("critical-pods")]
