@@ -9,8 +9,10 @@ reaches end of support: upgrade the stack before then.
 Ref: https://cloud.google.com/kubernetes-engine/docs/concepts/release-channels
 
 Driver: GKE's own driver installation is disabled on every GPU node pool
-(``INSTALLATION_DISABLED``) and the NVIDIA GPU Operator installs the pool's pinned
-driver on Ubuntu nodes; GKE's default device plugin is switched off so the Operator's runs.
+(``INSTALLATION_DISABLED``); GPU nodes run Container-Optimized OS with secure boot, and
+kubeforge's COS installer DaemonSets (components/gpu/cos_driver.py) load each pool's
+pinned, Google-signed driver. GKE's default device plugin is switched off so the GPU
+Operator's runs.
 Ref: https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/google-gke.html
 """
 
@@ -183,8 +185,8 @@ class GkeCluster(pulumi.ComponentResource):
             machine = gpu.machine
             node_config.update(
                 machine_type=machine.machine_type,
-                # The GPU Operator's driver manager supports Ubuntu node images on GKE.
-                image_type="UBUNTU_CONTAINERD",
+                # COS: Google's signed driver builds load under secure boot.
+                image_type="COS_CONTAINERD",
                 guest_accelerators=[{
                     "type": machine.accelerator,
                     "count": machine.gpus,

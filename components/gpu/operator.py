@@ -3,8 +3,9 @@
 Who installs the driver (and the container toolkit) depends on the target:
 - aws: the EKS AL2023 NVIDIA AMI ships both, pinned by the AMI release; the Operator's
   driver and toolkit are off. Ref: https://docs.aws.amazon.com/eks/latest/userguide/ml-eks-optimized-ami.html
-- gcp: GKE's installer is disabled on the pools; the Operator installs the pinned driver
-  on Ubuntu nodes. Ref: https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/google-gke.html
+- gcp: GKE's installer is disabled on the pools; kubeforge's COS installer DaemonSets
+  (``cos_driver``) load each pool's pinned, Google-signed driver; the Operator uses it
+  from GKE's install directory. Ref: https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/google-gke.html
 - onprem: ``onprem.driverInstall: host`` (gpu-drivers/install scripts) or ``operator``.
 In every case the Operator runs the device plugin, the MIG manager and the DCGM exporter.
 Value keys: https://github.com/NVIDIA/gpu-operator/blob/v26.7.0/deployments/gpu-operator/values.yaml
@@ -19,6 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.gpu.cos_driver import NVIDIA_DIR
 from kubeforge.catalog import ComponentPin
 from kubeforge.config import StackConfig
 from kubeforge.config.model import ComponentSpec
@@ -27,12 +29,12 @@ from kubeforge.gpu.compat import parse_mig_layout
 MIG_CONFIG_MAP = "kubeforge-mig-parted-config"
 
 
-def driver_install_path(config: StackConfig) -> Literal["ami", "operator", "host"]:
+def driver_install_path(config: StackConfig) -> Literal["ami", "cos-installer", "operator", "host"]:
     target = config.platform.target
     if target == "aws":
         return "ami"
     if target == "gcp":
-        return "operator"
+        return "cos-installer"
     return config.platform.onprem.driver_install if config.platform.onprem else "host"
 
 
@@ -59,7 +61,7 @@ def operator_values(config: StackConfig, monitoring: bool) -> dict[str, Any]:
     managed = path == "operator"
     values: dict[str, Any] = {
         "driver": {"enabled": managed},
-        "toolkit": {"enabled": path != "ami" and path != "host"},
+        "toolkit": {"enabled": path in ("operator", "cos-installer")},
         "devicePlugin": {"enabled": True},
         "mig": {"strategy": strategies.pop() if strategies else "none"},
         "migManager": {"enabled": True, "config": {"name": MIG_CONFIG_MAP, "default": "all-disabled"}},
@@ -74,10 +76,16 @@ def operator_values(config: StackConfig, monitoring: bool) -> dict[str, Any]:
             # The pinned driver stays pinned: no automatic driver upgrades.
             upgradePolicy={"autoUpgrade": False},
         )
-    if config.platform.target == "gcp":
-        # GKE 1.33+: the toolkit must read the containerd config from file.
+    if path == "cos-installer":
+        # The driver lives in GKE's install directory; the toolkit goes there too, CDI
+        # on. GKE 1.33+: the toolkit reads the containerd config from file. MIG changes
+        # need a node reboot on GKE.
         # Ref: https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/google-gke.html
-        values["toolkit"]["env"] = [{"name": "RUNTIME_CONFIG_SOURCE", "value": "file"}]
+        values["hostPaths"] = {"driverInstallDir": NVIDIA_DIR}
+        values["toolkit"].update(installDir=NVIDIA_DIR,
+                                 env=[{"name": "RUNTIME_CONFIG_SOURCE", "value": "file"}])
+        values["cdi"] = {"enabled": True, "default": True}
+        values["migManager"]["env"] = [{"name": "WITH_REBOOT", "value": "true"}]
     return values
 
 

@@ -39,6 +39,20 @@ class Platform(pulumi.ComponentResource):
         namespaces = PlatformNamespaces(
             f"{name}-namespaces", PlatformNamespacesArgs(names=names, provider=provider), opts=child
         )
+        if spec.target == "gcp" and config.gpu_pools:
+            from components.gpu import CosDriverInstaller, CosDriverInstallerArgs
+
+            images = config.release.platform_images
+            CosDriverInstaller(
+                "gpu-driver",
+                CosDriverInstallerArgs(
+                    drivers=[pool.spec.driver for pool in config.gpu_pools.values()],
+                    installer_image=images["cosGpuInstaller"].image,
+                    pause_image=images["pause"].image,
+                    provider=provider,
+                ),
+                opts=child,
+            )
         if "gpuOperator" in enabled and config.gpu_pools:
             from components.gpu import GpuOperator, GpuOperatorArgs
 

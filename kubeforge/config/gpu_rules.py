@@ -51,9 +51,8 @@ def _one_operator_setting(config: "StackConfig", source: str, prefix: str) -> li
     """The GPU Operator has one driver version and one MIG strategy for the whole cluster."""
     problems = []
     pools = config.gpu_pools
-    operator_driver = config.platform.target == "gcp" or (
-        config.platform.target == "onprem" and config.platform.onprem and config.platform.onprem.driver_install == "operator"
-    )
+    onprem = config.platform.onprem
+    operator_driver = config.platform.target == "onprem" and onprem is not None and onprem.driver_install == "operator"
     drivers = sorted({p.spec.driver for p in pools.values()})
     if operator_driver and len(drivers) > 1:
         problems.append(Problem(

@@ -71,7 +71,9 @@ def test_gpu_pools_get_the_a2_machine_for_their_gpus(gcp_graph, pool, machine, a
 def test_gke_driver_installation_is_disabled_so_the_pinned_driver_cannot_drift(gcp_graph):
     node = _pool(gcp_graph, "a100-80").inputs["nodeConfig"]
     assert node["guestAccelerators"][0]["gpuDriverInstallationConfig"] == {"gpuDriverVersion": "INSTALLATION_DISABLED"}
-    assert node["imageType"] == "UBUNTU_CONTAINERD"
+    # COS: Google's signed driver builds load under secure boot (Ubuntu + an unsigned
+    # Operator-built driver would not).
+    assert node["imageType"] == "COS_CONTAINERD"
     assert node["labels"]["gke-no-default-nvidia-gpu-device-plugin"] == "true"
     assert node["labels"]["kubeforge.io/gpu-driver"] == "580.173.02"
 

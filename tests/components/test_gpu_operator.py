@@ -33,10 +33,40 @@ def test_aws_leaves_driver_and_toolkit_to_the_pinned_ami(aws_graph):
     assert values["dcgmExporter"]["enabled"] is True
 
 
-def test_gcp_has_the_operator_install_the_pinned_driver(gcp_graph):
+def test_gcp_operator_uses_the_cos_installed_driver_from_gkes_directory(gcp_graph):
     values = _release(gcp_graph)["values"]
-    assert values["driver"] == {"enabled": True, "version": "580.173.02", "upgradePolicy": {"autoUpgrade": False}}
+    assert values["driver"] == {"enabled": False}
+    assert values["hostPaths"] == {"driverInstallDir": "/home/kubernetes/bin/nvidia"}
     assert values["toolkit"]["enabled"] is True
+    assert values["toolkit"]["installDir"] == "/home/kubernetes/bin/nvidia"
+    assert values["cdi"] == {"enabled": True, "default": True}
+    assert values["migManager"]["env"] == [{"name": "WITH_REBOOT", "value": "true"}]
+
+
+def test_gcp_installs_each_pinned_driver_with_the_cos_installer(gcp_graph):
+    (ds,) = gcp_graph.of_type("kubernetes:apps/v1:DaemonSet")
+    assert ds.inputs["metadata"] == {
+        "name": "nvidia-driver-580-173-02", "namespace": "kube-system",
+        "labels": {"app.kubernetes.io/name": "nvidia-driver-580-173-02", "app.kubernetes.io/managed-by": "kubeforge"},
+    }
+    pod = ds.inputs["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"kubeforge.io/gpu-driver": "580.173.02"}
+    (install,) = pod["initContainers"]
+    assert install["image"] == load_release("2026.11").platform_images["cosGpuInstaller"].image
+    assert install["imagePullPolicy"] == "Never"
+    script = install["command"][2]
+    assert 'want="580.173.02"' in script
+    assert '/cos-gpu-installer install --version="$want"' in script
+
+
+def test_pools_pinning_different_drivers_get_one_installer_each(project, tenant_spec):
+    from tests.conftest import variant
+
+    graph = variant(project, tenant_spec, "gcp-prod",
+                    lambda p: p["nodePools"]["a100-40"].update(driver="580.95.05")).preview()
+    selectors = sorted(d.inputs["spec"]["template"]["spec"]["nodeSelector"]["kubeforge.io/gpu-driver"]
+                       for d in graph.of_type("kubernetes:apps/v1:DaemonSet"))
+    assert selectors == ["580.173.02", "580.95.05"]
 
 
 def test_onprem_host_install_keeps_the_operator_off_the_driver(local_graph):

@@ -1,0 +1,126 @@
+"""The pinned NVIDIA driver on GKE Container-Optimized OS GPU nodes, via Google's COS installer.
+
+Why COS and not the GPU Operator's driver on Ubuntu: GKE GPU nodes run with secure boot,
+which refuses unsigned third-party kernel modules (CIS GKE Benchmark 5.5.7); the driver
+the Operator compiles on the node is unsigned, while the COS installer loads Google's
+signed, precompiled builds. GKE's own installation is disabled on the pools
+(INSTALLATION_DISABLED) so that kubeforge, not GKE, chooses the exact version.
+Ref: https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/google-gke.html
+Ref: https://cloud.google.com/container-optimized-os/docs/how-to/run-gpus
+Ref: https://pkg.go.dev/cos.googlesource.com/cos/tools.git/src/cmd/cos_gpu_installer
+
+One DaemonSet per pinned driver version selects the nodes labelled with that version
+(``kubeforge.io/gpu-driver``), so pools may pin different drivers. A node whose loaded
+driver differs from its pin fails the installer and shows up as a failing pod instead of
+silently running another version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.cluster.gpu_nodes import GPU_DRIVER_LABEL
+
+# GKE keeps the NVIDIA installation here; it is writable and survives reboots.
+NVIDIA_DIR = "/home/kubernetes/bin/nvidia"
+
+_INSTALL = """\
+set -eu
+want="{version}"
+if [ -r /sys/module/nvidia/version ]; then
+  have="$(cat /sys/module/nvidia/version)"
+  if [ "$have" = "$want" ]; then
+    echo "NVIDIA driver $want already loaded"
+    exit 0
+  fi
+  echo "NVIDIA driver $have is loaded but this node's pool pins $want; drain and recreate the node" >&2
+  exit 1
+fi
+exec /cos-gpu-installer install --version="$want"
+"""
+
+
+@dataclass(frozen=True)
+class CosDriverInstallerArgs:
+    drivers: list[str]
+    """The distinct driver versions GPU pools pin."""
+    installer_image: str
+    pause_image: str
+    provider: k8s.Provider
+
+
+class CosDriverInstaller(pulumi.ComponentResource):
+    """Installs each pinned driver on the GKE COS nodes labelled with it."""
+
+    def __init__(self, name: str, args: CosDriverInstallerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("kubeforge:gpu:CosDriverInstaller", name, None, opts)
+        for version in sorted(set(args.drivers)):
+            app = f"nvidia-driver-{version.replace('.', '-')}"
+            labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/managed-by": "kubeforge"}
+            host = lambda vol, path: {"name": vol, "hostPath": {"path": path}}  # noqa: E731
+            k8s.apps.v1.DaemonSet(
+                f"{name}-{version}",
+                metadata={"name": app, "namespace": "kube-system", "labels": labels},
+                spec={
+                    "selector": {"matchLabels": {"app.kubernetes.io/name": app}},
+                    "updateStrategy": {"type": "RollingUpdate"},
+                    "template": {
+                        "metadata": {"labels": labels},
+                        "spec": {
+                            "priorityClassName": "system-node-critical",
+                            "nodeSelector": {GPU_DRIVER_LABEL: version},
+                            "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                                "nodeSelectorTerms": [{"matchExpressions": [
+                                    {"key": "cloud.google.com/gke-accelerator", "operator": "Exists"},
+                                    # Present only where GKE itself installs a driver.
+                                    {"key": "cloud.google.com/gke-gpu-driver-version", "operator": "DoesNotExist"},
+                                ]}],
+                            }}},
+                            "tolerations": [{"operator": "Exists"}],
+                            "hostNetwork": True,
+                            "hostPID": True,
+                            "volumes": [
+                                host("dev", "/dev"),
+                                host("root", "/"),
+                                host("nvidia", NVIDIA_DIR),
+                                host("cos-tools", "/var/lib/cos-tools"),
+                            ],
+                            "initContainers": [{
+                                "name": "install",
+                                "image": args.installer_image,
+                                # GKE preloads the installer image on GPU nodes.
+                                "imagePullPolicy": "Never",
+                                "command": ["bash", "-c", _INSTALL.format(version=version)],
+                                # Loading a kernel module needs the host's privileges.
+                                "securityContext": {"privileged": True},
+                                "resources": {"requests": {"cpu": "150m", "memory": "256Mi"}},
+                                "env": [
+                                    {"name": "NVIDIA_INSTALL_DIR_HOST", "value": NVIDIA_DIR},
+                                    {"name": "NVIDIA_INSTALL_DIR_CONTAINER", "value": "/usr/local/nvidia"},
+                                    {"name": "ROOT_MOUNT_DIR", "value": "/root"},
+                                    {"name": "COS_TOOLS_DIR_HOST", "value": "/var/lib/cos-tools"},
+                                    {"name": "COS_TOOLS_DIR_CONTAINER", "value": "/build/cos-tools"},
+                                ],
+                                "volumeMounts": [
+                                    {"name": "dev", "mountPath": "/dev"},
+                                    {"name": "root", "mountPath": "/root"},
+                                    {"name": "nvidia", "mountPath": "/usr/local/nvidia"},
+                                    {"name": "cos-tools", "mountPath": "/build/cos-tools"},
+                                ],
+                            }],
+                            "containers": [{
+                                "name": "pause",
+                                "image": args.pause_image,
+                                "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}},
+                                "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True,
+                                                    "runAsUser": 65532, "capabilities": {"drop": ["ALL"]}},
+                            }],
+                        },
+                    },
+                },
+                opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
+            )
+        self.register_outputs({"drivers": sorted(set(args.drivers))})
