@@ -238,6 +238,12 @@ def load_platform(
     problems += pool_problems
     problems += _check_aws_ami_driver(platform, release, gpu_pools, source)
     problems += _check_storage(platform, source)
+    if kubeconfig_configured and platform.target != "onprem":
+        problems.append(Problem(
+            source, f"{NAMESPACE}:kubeconfig",
+            f"only used with target onprem; a {platform.target} cluster's kubeconfig is created with it and "
+            "exported as the secret stack output 'kubeconfig'", has_value=False,
+        ))
 
     tenants: dict[str, TenantSpec] = {}
     for name in platform.tenants:

@@ -229,3 +229,14 @@ def test_valid_mig_layout_is_accepted(project, onprem_platform, tenant_spec):
     onprem_platform["nodePools"]["a100"]["gpu"]["mig"] = {"strategy": "mixed", "layout": "3g.40gb,2g.20gb,1g.10gb"}
     project.stack(onprem_platform).tenant("team-a", tenant_spec)
     assert load_stack("test", project.path).gpu_pools["a100"].spec.gpu.mig.layout == "3g.40gb,2g.20gb,1g.10gb"
+
+
+def test_a_kubeconfig_on_a_cloud_stack_is_rejected_not_ignored(capsys, project, tenant_spec):
+    from tests.conftest import stack_file
+
+    platform = stack_file("aws-prod")
+    platform["tenants"] = ["team-a"]
+    project.stack(platform, extra={"kubeforge:kubeconfig": {"secure": "AAAB"}}).tenant("team-a", tenant_spec)
+    code, _, err = _run(capsys, project, "validate", "--stack", "test")
+    assert code == 2
+    assert "stacks/Pulumi.test.yaml: kubeforge:kubeconfig: only used with target onprem" in err
