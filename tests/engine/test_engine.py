@@ -130,3 +130,13 @@ def test_program_errors_become_one_message(project, onprem_platform, tenant_spec
     (project.path / "__main__.py").write_text("raise RuntimeError('component exploded')\n")
     with pytest.raises(EngineError, match="component exploded"):
         run_program(project.path, "test", {"kubeforge:platform": onprem_platform})
+
+
+@pytest.mark.parametrize("graph_fixture", ["local_graph", "aws_graph", "gcp_graph"])
+def test_no_resource_falls_back_to_a_default_provider(request, graph_fixture):
+    """Every cloud and Kubernetes resource names its explicit provider: nothing depends on
+    ambient credentials, regions or kubeconfig contexts of the machine running `pulumi up`."""
+    graph = request.getfixturevalue(graph_fixture)
+    custom = [r for r in graph.ordered() if r.custom and not r.type.startswith("pulumi:providers:")]
+    assert custom
+    assert [r.urn for r in custom if r.provider is None] == []
