@@ -55,7 +55,6 @@ class StackConfig:
     tenants: dict[str, TenantSpec]
     release: catalog.Release
     gpu_pools: dict[str, GpuPool] = field(default_factory=dict)
-    kubeconfig_configured: bool = False
     warnings: tuple[str, ...] = ()
     """Deployable but worth a look (e.g. a new-feature driver branch)."""
 
@@ -267,7 +266,6 @@ def load_platform(
         tenants=tenants,
         release=release,
         gpu_pools=gpu_pools,
-        kubeconfig_configured=kubeconfig_configured,
     )
     problems += _check_capacity(resolved)
     gpu_problems, warnings = check_gpu_pools(resolved, source, PLATFORM_KEY)
