@@ -24,9 +24,10 @@ demo: venv
 test: venv
 	$(BIN)/python -m pytest -q
 
-## docs: regenerate docs/CONFIG.md from the config model (a test fails when it is stale)
+## docs: regenerate docs/CONFIG.md and docs/VERSIONS.md (tests fail when they are stale)
 docs: venv
 	$(BIN)/kubeforge docs config > docs/CONFIG.md
+	$(BIN)/kubeforge docs versions > docs/VERSIONS.md
 
 clean:
 	rm -rf $(VENV) render *.egg-info

@@ -110,9 +110,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    from kubeforge.catalog import versions_document
     from kubeforge.config.reference import config_reference
 
-    print(config_reference(), end="")
+    print(config_reference() if args.topic == "config" else versions_document(), end="")
     return 0
 
 
@@ -139,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("docs", help="print generated documentation")
-    p.add_argument("topic", choices=["config"], help="config: the configuration reference (docs/CONFIG.md)")
+    p.add_argument("topic", choices=["config", "versions"],
+                   help="config: the configuration reference (docs/CONFIG.md); "
+                        "versions: what each catalog release pins (docs/VERSIONS.md)")
     p.set_defaults(func=cmd_docs)
 
     gpu_cli.add_parser(sub).set_defaults(func=gpu_cli.run)

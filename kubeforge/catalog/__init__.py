@@ -106,3 +106,40 @@ def load_release(name: str) -> Release:
     path = RELEASES_DIR / f"{name}.yaml"
     with path.open() as f:
         return Release.model_validate(yaml.safe_load(f))
+
+
+def version_table(name: str) -> str:
+    """Markdown table of everything release ``name`` pins (docs/VERSIONS.md is generated from it)."""
+    release = load_release(name)
+    lines = [
+        f"## Release {release.release}",
+        "",
+        "| component | namespace | source | version | pinned from |",
+        "|---|---|---|---|---|",
+    ]
+    for key, pin in sorted(release.components.items()):
+        sources = [f"{c.repository} `{c.name}`" for c in pin.charts] or [f"`{u}`" for u in pin.manifests.urls]
+        lines.append(f"| {key} | `{pin.namespace}` | {'<br>'.join(sources)} | `{pin.version}` | {pin.source} |")
+    lines += ["", "| image | role | CUDA | source |", "|---|---|---|---|"]
+    for key, image in sorted(release.images.items()):
+        lines.append(f"| `{image.image}` | {image.role} | {image.cuda} | {image.source} |")
+    for key, image in sorted(release.platform_images.items()):
+        lines.append(f"| `{image.image}` | kubeforge ({key}) | - | {image.source} |")
+    lines += ["", "| Kubernetes | EKS AL2023 NVIDIA AMI release | NVIDIA driver it ships | source |", "|---|---|---|---|"]
+    for minor, ami in sorted(release.eks_nvidia_ami.items()):
+        lines.append(f"| {minor} | `{ami.release_version}` | `{ami.nvidia_driver}` | {ami.source} |")
+    k8s = release.kubernetes
+    lines += ["", f"Kubernetes minors supported: aws {', '.join(k8s.aws)}; gcp {', '.join(k8s.gcp)}; "
+              f"onprem {', '.join(k8s.onprem)} ({k8s.source}).", ""]
+    return "\n".join(lines)
+
+
+def versions_document() -> str:
+    header = [
+        "# Upstream versions",
+        "",
+        "Generated from `kubeforge/catalog/releases/` by `kubeforge docs versions`; do not edit by hand.",
+        "A stack picks a release with `kubeforge:platform.release`; `components.<name>.version` overrides one pin.",
+        "",
+    ]
+    return "\n".join(header) + "\n" + "\n".join(version_table(name) for name in available_releases())

@@ -104,3 +104,11 @@ def test_progress_is_silent_when_disabled(capsys):
 
     assert Progress(enabled=False).step("x", lambda: 1) == 1
     assert capsys.readouterr().err == ""
+
+
+def test_version_table_in_docs_is_generated_from_the_catalog(capsys):
+    """docs/VERSIONS.md must be regenerated (make docs) whenever the catalog changes."""
+    assert main(["docs", "versions"]) == 0
+    out = capsys.readouterr().out
+    assert out == (ROOT / "docs" / "VERSIONS.md").read_text()
+    assert "| gpuOperator | `gpu-operator` | https://helm.ngc.nvidia.com/nvidia `gpu-operator` | `v26.7.0` |" in out
