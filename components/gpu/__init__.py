@@ -2,6 +2,6 @@
 and, on GKE, the pinned driver through Google's COS installer."""
 
 from components.gpu.cos_driver import CosDriverInstaller, CosDriverInstallerArgs
-from components.gpu.operator import GpuOperator, GpuOperatorArgs, driver_install_path
+from components.gpu.operator import GpuOperator, GpuOperatorArgs
 
-__all__ = ["CosDriverInstaller", "CosDriverInstallerArgs", "GpuOperator", "GpuOperatorArgs", "driver_install_path"]
+__all__ = ["CosDriverInstaller", "CosDriverInstallerArgs", "GpuOperator", "GpuOperatorArgs"]

@@ -14,7 +14,7 @@ Value keys: https://github.com/NVIDIA/gpu-operator/blob/v26.7.0/deployments/gpu-
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -27,15 +27,6 @@ from kubeforge.config.model import ComponentSpec
 from kubeforge.gpu.compat import parse_mig_layout
 
 MIG_CONFIG_MAP = "kubeforge-mig-parted-config"
-
-
-def driver_install_path(config: StackConfig) -> Literal["ami", "cos-installer", "operator", "host"]:
-    target = config.platform.target
-    if target == "aws":
-        return "ami"
-    if target == "gcp":
-        return "cos-installer"
-    return config.platform.onprem.driver_install if config.platform.onprem else "host"
 
 
 def mig_parted_config(config: StackConfig) -> dict[str, Any]:
@@ -55,7 +46,7 @@ def mig_parted_config(config: StackConfig) -> dict[str, Any]:
 
 
 def operator_values(config: StackConfig, monitoring: bool) -> dict[str, Any]:
-    path = driver_install_path(config)
+    path = config.driver_install_path
     pools = list(config.gpu_pools.values())
     strategies = {p.spec.gpu.mig.strategy for p in pools if p.spec.gpu.mig}
     managed = path == "operator"

@@ -39,7 +39,7 @@ class Platform(pulumi.ComponentResource):
         namespaces = PlatformNamespaces(
             f"{name}-namespaces", PlatformNamespacesArgs(names=names, provider=provider), opts=child
         )
-        if spec.target == "gcp" and config.gpu_pools:
+        if config.driver_install_path == "cos-installer" and config.gpu_pools:
             from components.gpu import CosDriverInstaller, CosDriverInstallerArgs
 
             images = config.release.platform_images

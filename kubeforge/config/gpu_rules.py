@@ -51,8 +51,7 @@ def _one_operator_setting(config: "StackConfig", source: str, prefix: str) -> li
     """The GPU Operator has one driver version and one MIG strategy for the whole cluster."""
     problems = []
     pools = config.gpu_pools
-    onprem = config.platform.onprem
-    operator_driver = config.platform.target == "onprem" and onprem is not None and onprem.driver_install == "operator"
+    operator_driver = config.driver_install_path == "operator"
     drivers = sorted({p.spec.driver for p in pools.values()})
     if operator_driver and len(drivers) > 1:
         problems.append(Problem(

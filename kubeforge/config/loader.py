@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -61,6 +61,17 @@ class StackConfig:
     @property
     def node_pools(self):
         return self.platform.node_pools
+
+    @property
+    def driver_install_path(self) -> Literal["ami", "cos-installer", "operator", "host"]:
+        """Who puts the pinned NVIDIA driver on GPU nodes: the EKS AMI release (aws), Google's
+        COS installer (gcp), or on-prem the host scripts or the GPU Operator."""
+        target = self.platform.target
+        if target == "aws":
+            return "ami"
+        if target == "gcp":
+            return "cos-installer"
+        return self.platform.onprem.driver_install if self.platform.onprem else "host"
 
     @property
     def gpu_capacity(self) -> int:
