@@ -10,6 +10,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from functools import lru_cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Literal
 
@@ -18,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kubeforge.gpu.versions import CudaVersion, DriverVersion
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "gpu-drivers" / "data"
+# Package data: kubeforge/gpu/data is gpu-drivers/data in a checkout (a link, so the facts
+# keep one home) and a plain directory in an installed wheel.
+DATA_DIR: Traversable = resources.files("kubeforge.gpu") / "data"
 
 BranchType = Literal["ltsb", "production", "new-feature", "unknown"]
 
@@ -268,7 +272,7 @@ class Facts(_Fact):
         return best
 
 
-def _read(path: Path) -> dict:
+def _read(path: Traversable) -> dict:
     try:
         with path.open() as f:
             data = yaml.safe_load(f)
@@ -281,7 +285,7 @@ def _read(path: Path) -> dict:
     return data
 
 
-def load_facts(data_dir: Path = DATA_DIR) -> Facts:
+def load_facts(data_dir: Traversable | Path = DATA_DIR) -> Facts:
     """Read and validate every file in ``data_dir``; raise FactsError naming the bad file."""
     files = {
         "branches": ("driver_branches.yaml", "branches"),

@@ -7,11 +7,13 @@ so the pinned kernel module loads.
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib import resources
 
 from kubeforge.gpu.versions import DriverVersion
 
-INSTALL_SCRIPT = Path(__file__).resolve().parents[2] / "gpu-drivers" / "install" / "install-gpu-node.sh"
+# Package data: kubeforge/gpu/host_install is gpu-drivers/install in a checkout (a link)
+# and a plain directory in an installed wheel.
+INSTALL_SCRIPT = resources.files("kubeforge.gpu") / "host_install" / "install-gpu-node.sh"
 SCRIPT_PATH = "/usr/local/sbin/kubeforge-install-gpu-node.sh"
 
 
