@@ -1,4 +1,4 @@
-"""The Pulumi program: load this stack's config, hand it to the platform assembly.
+"""The Pulumi program: load this stack's config, hand the resolved stack to the platform.
 
 ``pulumi up`` and kubeforge's offline engine (``kubeforge preview``) both run this file.
 """
@@ -8,12 +8,12 @@ from pathlib import Path
 import pulumi
 
 from components.platform import Platform, PlatformArgs
-from kubeforge.config import load_platform
+from kubeforge.config.loader import load_platform
 from kubeforge.errors import ConfigError
 
 config = pulumi.Config("kubeforge")
 try:
-    stack_config = load_platform(
+    stack = load_platform(
         config.get_object("platform"),
         stack=pulumi.get_stack(),
         root=Path(__file__).parent,
@@ -23,13 +23,10 @@ except ConfigError as exc:
     # RunError: Pulumi prints the message alone, without a Python traceback.
     raise pulumi.RunError(str(exc)) from None
 
-for warning in stack_config.warnings:
+for warning in stack.warnings:
     pulumi.log.warn(warning)
 
-platform = Platform(
-    "kubeforge",
-    PlatformArgs(config=stack_config, kubeconfig=config.get_secret("kubeconfig")),
-)
+platform = Platform("kubeforge", PlatformArgs(stack=stack, kubeconfig=config.get_secret("kubeconfig")))
 if platform.kubeconfig is not None:
     pulumi.export("kubeconfig", platform.kubeconfig)
 pulumi.export("tenantNamespaces", platform.tenant_namespaces)

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from kubeforge.config import load_stack, project_root, read_stack_config
+from kubeforge.config.loader import load_stack, read_stack_config
+from kubeforge.config.project import find_project
 from kubeforge.errors import ConfigError
 from kubeforge.gpu import cli as gpu_cli
 
@@ -39,7 +40,7 @@ class Progress:
 
 
 def _root(args: argparse.Namespace) -> Path:
-    return Path(args.project).resolve() if args.project else project_root()
+    return find_project(Path(args.cwd) if args.cwd else None)
 
 
 def _warn(config) -> None:
@@ -50,10 +51,10 @@ def _warn(config) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     config = load_stack(args.stack, _root(args))
     _warn(config)
-    spec = config.platform
+    pools = len(config.cpu_pools) + len(config.gpu_pools)
     print(
-        f"stack {args.stack}: valid ({spec.target}, Kubernetes {spec.kubernetes_version}, release {spec.release}, "
-        f"{len(spec.node_pools)} node pools, {config.gpu_capacity} GPUs max, {len(config.tenants)} tenants)"
+        f"stack {args.stack}: valid ({config.target}, Kubernetes {config.kubernetes_version}, release "
+        f"{config.release.release}, {pools} node pools, {config.gpu_capacity} GPUs max, {len(config.tenants)} tenants)"
     )
     return 0
 
@@ -64,8 +65,8 @@ def _run_engine(args: argparse.Namespace, progress: Progress):
     root = _root(args)
     config = progress.step("validating config", lambda: load_stack(args.stack, root))
     _warn(config)
-    spec = config.platform
-    region = spec.aws.region if spec.aws else spec.gcp.region if spec.gcp else "onprem"
+    settings = getattr(config.cluster, "settings", None)
+    region = getattr(settings, "region", None) or "onprem"
     raw = read_stack_config(root, args.stack)
     return progress.step(
         "running the program in the offline engine", lambda: run_program(root, args.stack, raw, region=region)
@@ -122,7 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kubeforge",
         description="Preview, render and check a kubeforge stack offline (no cloud credentials needed).",
     )
-    parser.add_argument("--project", help="project directory (default: this checkout)")
+    parser.add_argument(
+        "-C", "--cwd", metavar="DIR",
+        help="run as if in DIR: the project is DIR or its nearest parent holding Pulumi.yaml (default: the "
+             "current directory), as Pulumi finds it",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="validate a stack's config and tenants; nothing is run")

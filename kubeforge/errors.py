@@ -15,6 +15,8 @@ class Problem:
     message: str  # what is wrong and what is accepted
     value: Any = None
     has_value: bool = True
+    warning: bool = False
+    """Deployable but worth a look: reported, never fatal."""
 
     def __str__(self) -> str:
         where = f"{self.source}: {self.path}" if self.path else self.source
@@ -22,11 +24,17 @@ class Problem:
         return f"{where}: {self.message}{got}"
 
 
+EXCERPT = 40
+"""Characters of a bad value quoted in a message: enough to find it, too few to leak a secret."""
+
+
 def _show(value: Any) -> str:
     if isinstance(value, str):
-        return repr(value)
+        return repr(value) if len(value) <= EXCERPT else repr(value[:EXCERPT]) + f"... ({len(value)} characters)"
+    if isinstance(value, (list, tuple, dict)) and len(value) > 8:
+        return f"a {type(value).__name__} of {len(value)} items"
     text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return text if len(text) <= 2 * EXCERPT else text[: 2 * EXCERPT - 3] + "..."
 
 
 class ConfigError(Exception):

@@ -12,17 +12,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 Target = Literal["aws", "gcp", "onprem"]
-GpuModel = Literal["a100-40gb", "a100-80gb"]
 
-GPU_MODELS: tuple[str, ...] = ("a100-40gb", "a100-80gb")
-
-# nvidia-smi reports these names for the SXM4 parts the cloud machines carry.
-# Ref: ../shared/reference/nvidia-smi (captures from p4d and HGX A100 80GB machines).
-NVIDIA_SMI_NAMES: dict[str, str] = {
-    "a100-40gb": "NVIDIA A100-SXM4-40GB",
-    "a100-80gb": "NVIDIA A100-SXM4-80GB",
-}
-GPU_MEMORY_GIB: dict[str, int] = {"a100-40gb": 40, "a100-80gb": 80}
+# Machines for CPU pools that do not name one: general purpose, 8 vCPUs / 32 GB, enough
+# for the platform's controllers. Ref: https://aws.amazon.com/ec2/instance-types/m6i/ ;
+# https://cloud.google.com/compute/docs/general-purpose-machines#e2_machine_types
+DEFAULT_SYSTEM_MACHINE: dict[str, str] = {"aws": "m6i.2xlarge", "gcp": "e2-standard-8"}
 
 _EC2_P4 = "https://aws.amazon.com/ec2/instance-types/p4/"
 _EC2_SPECS = "https://docs.aws.amazon.com/ec2/latest/instancetypes/ac.html"
@@ -33,7 +27,7 @@ _GCE_A2 = "https://cloud.google.com/compute/docs/accelerator-optimized-machines#
 class GpuMachineType:
     target: Target
     machine_type: str
-    gpu_model: GpuModel
+    gpu_model: str  # an id of the one GPU table, gpu-drivers/data/mig_profiles.yaml
     gpus: int
     gpu_memory_gib: int  # per GPU
     vcpus: int

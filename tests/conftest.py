@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from kubeforge.config import project_root, read_stack_config
+from kubeforge.config.loader import read_stack_config
 from kubeforge.engine import ResourceGraph, run_program
 
-ROOT = project_root()
+ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference"
 
 ONPREM_PLATFORM: dict[str, Any] = {

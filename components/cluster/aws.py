@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -22,13 +23,11 @@ import pulumi_kubernetes as k8s
 
 from components.cluster.gpu_nodes import CLOUD_GPU_TAINT, POOL_LABEL, gpu_node_labels
 from components.cluster.kubeconfig import kubeconfig_yaml
-from kubeforge.catalog import EksAmiRelease
-from kubeforge.config.loader import GpuPool
-from kubeforge.config.model import AwsSettings, NodePoolSpec
+from components.component import ClusterAccess
+from kubeforge.config.resolved import AwsCluster, AwsSettings, CpuPool, GpuPool, ResolvedStack
 
 # Ref: https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html
 CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
-DEFAULT_SYSTEM_INSTANCE = "m6i.2xlarge"
 # Ref: https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 NODE_POLICIES = [
@@ -40,14 +39,25 @@ NODE_POLICIES = [
 
 @dataclass(frozen=True)
 class EksClusterArgs:
-    name: str
-    """Cluster name (the stack name, prefixed)."""
-    settings: AwsSettings
-    kubernetes_version: str
-    system_pools: dict[str, NodePoolSpec]
-    gpu_pools: dict[str, GpuPool]
-    ami: EksAmiRelease
-    """The pinned AL2023 NVIDIA AMI release for this Kubernetes version."""
+    cluster: AwsCluster
+    """Name, Kubernetes version, AWS settings and the pinned AL2023 NVIDIA AMI release."""
+    system_pools: Mapping[str, CpuPool]
+    """CPU pools for platform services, machine types resolved."""
+    gpu_pools: Mapping[str, GpuPool]
+    """GPU pools, machine types resolved from the machine-type table."""
+
+    @classmethod
+    def from_stack(cls, stack: ResolvedStack, kubeconfig: pulumi.Output[str] | None) -> "EksClusterArgs":
+        assert isinstance(stack.cluster, AwsCluster) and kubeconfig is None
+        return cls(cluster=stack.cluster, system_pools=stack.cpu_pools, gpu_pools=stack.gpu_pools)
+
+    @property
+    def name(self) -> str:
+        return self.cluster.name
+
+    @property
+    def settings(self) -> AwsSettings:
+        return self.cluster.settings
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -86,7 +96,7 @@ class EksCluster(pulumi.ComponentResource):
         self.cluster = aws.eks.Cluster(
             f"{name}-eks",
             name=args.name,
-            version=args.kubernetes_version,
+            version=args.cluster.kubernetes_version,
             role_arn=cluster_role.arn,
             vpc_config=self._endpoint(args.settings),
             encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
@@ -151,6 +161,7 @@ class EksCluster(pulumi.ComponentResource):
             f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.node_groups.values())),
         )
+        self.access = ClusterAccess(provider=self.provider)
         self.register_outputs({
             "clusterName": self.cluster.name,
             "endpoint": self.cluster.endpoint,
@@ -254,7 +265,7 @@ class EksCluster(pulumi.ComponentResource):
             **(extra or {}),
         )
 
-    def _system_pool(self, name: str, pool_name: str, pool: NodePoolSpec, role: aws.iam.Role) -> aws.eks.NodeGroup:
+    def _system_pool(self, name: str, pool_name: str, pool: CpuPool, role: aws.iam.Role) -> aws.eks.NodeGroup:
         lt = self._launch_template(f"{name}-{pool_name}", pool.disk_gb)
         return aws.eks.NodeGroup(
             f"{name}-{pool_name}",
@@ -263,7 +274,7 @@ class EksCluster(pulumi.ComponentResource):
             node_role_arn=role.arn,
             subnet_ids=self.private_subnet_ids,
             ami_type="AL2023_x86_64_STANDARD",
-            instance_types=[pool.machine_type or DEFAULT_SYSTEM_INSTANCE],
+            instance_types=[pool.machine_type],
             scaling_config={"min_size": pool.min, "max_size": pool.max, "desired_size": max(pool.min, 1)},
             launch_template={"id": lt.id, "version": lt.latest_version.apply(str)},
             labels={POOL_LABEL: pool_name, **pool.labels},
@@ -297,7 +308,7 @@ class EksCluster(pulumi.ComponentResource):
                 for card in range(machine.efa_interfaces)
             ]
             subnet_ids = [network["private"][0].id]
-        lt = self._launch_template(f"{name}-{pool.name}", pool.spec.disk_gb, extra)
+        lt = self._launch_template(f"{name}-{pool.name}", pool.disk_gb, extra)
         return aws.eks.NodeGroup(
             f"{name}-{pool.name}",
             cluster_name=self.cluster.name,
@@ -307,11 +318,11 @@ class EksCluster(pulumi.ComponentResource):
             # The accelerated AL2023 AMI ships the NVIDIA driver; pinning its release pins
             # the driver. Ref: https://docs.aws.amazon.com/eks/latest/userguide/ml-eks-optimized-ami.html
             ami_type="AL2023_x86_64_NVIDIA",
-            release_version=self._args.ami.release_version,
-            version=self._args.kubernetes_version,
+            release_version=self._args.cluster.ami.release_version,
+            version=self._args.cluster.kubernetes_version,
             instance_types=[machine.machine_type],
             # min 0: an idle GPU pool costs nothing; the autoscaler adds nodes for pending pods.
-            scaling_config={"min_size": pool.spec.min, "max_size": pool.spec.max, "desired_size": pool.spec.min},
+            scaling_config={"min_size": pool.min, "max_size": pool.max, "desired_size": pool.min},
             launch_template={"id": lt.id, "version": lt.latest_version.apply(str)},
             labels=gpu_node_labels(pool),
             taints=[CLOUD_GPU_TAINT],

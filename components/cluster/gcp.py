@@ -18,6 +18,7 @@ Ref: https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/google-
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -26,21 +27,33 @@ import pulumi_kubernetes as k8s
 
 from components.cluster.gpu_nodes import CLOUD_GPU_TAINT, POOL_LABEL, gpu_node_labels
 from components.cluster.kubeconfig import kubeconfig_yaml
-from kubeforge.config.loader import GpuPool
-from kubeforge.config.model import GcpSettings, NodePoolSpec
-
-DEFAULT_SYSTEM_MACHINE = "e2-standard-8"
+from components.component import ClusterAccess
+from kubeforge.config.resolved import CpuPool, GcpSettings, GkeCluster as GkeClusterSpec, GpuPool, ResolvedStack
 # Least-privilege node identity. Ref: https://cloud.google.com/kubernetes-engine/docs/how-to/hardening-your-cluster#use_least_privilege_sa
 NODE_ROLES = ["roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader"]
 
 
 @dataclass(frozen=True)
 class GkeClusterArgs:
-    name: str
-    settings: GcpSettings
-    kubernetes_version: str
-    system_pools: dict[str, NodePoolSpec]
-    gpu_pools: dict[str, GpuPool]
+    cluster: GkeClusterSpec
+    """Name, Kubernetes version and GCP settings."""
+    system_pools: Mapping[str, CpuPool]
+    """CPU pools for platform services, machine types resolved."""
+    gpu_pools: Mapping[str, GpuPool]
+    """GPU pools, machine types resolved from the machine-type table."""
+
+    @classmethod
+    def from_stack(cls, stack: ResolvedStack, kubeconfig: pulumi.Output[str] | None) -> "GkeClusterArgs":
+        assert isinstance(stack.cluster, GkeClusterSpec) and kubeconfig is None
+        return cls(cluster=stack.cluster, system_pools=stack.cpu_pools, gpu_pools=stack.gpu_pools)
+
+    @property
+    def name(self) -> str:
+        return self.cluster.name
+
+    @property
+    def settings(self) -> GcpSettings:
+        return self.cluster.settings
 
 
 class GkeCluster(pulumi.ComponentResource):
@@ -125,7 +138,7 @@ class GkeCluster(pulumi.ComponentResource):
                                 for i, c in enumerate(s.master_authorized_cidrs)],
             },
             release_channel={"channel": "UNSPECIFIED"},
-            min_master_version=args.kubernetes_version,
+            min_master_version=args.cluster.kubernetes_version,
             remove_default_node_pool=True,
             initial_node_count=1,
             workload_identity_config={"workload_pool": f"{s.project}.svc.id.goog"},
@@ -144,7 +157,7 @@ class GkeCluster(pulumi.ComponentResource):
         for pool_name, pool in args.system_pools.items():
             self.node_pools[pool_name] = self._pool(name, pool_name, pool, None)
         for pool in args.gpu_pools.values():
-            self.node_pools[pool.name] = self._pool(name, pool.name, pool.spec, pool)
+            self.node_pools[pool.name] = self._pool(name, pool.name, pool, pool)
 
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate).apply(
@@ -159,16 +172,17 @@ class GkeCluster(pulumi.ComponentResource):
             f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.node_pools.values())),
         )
+        self.access = ClusterAccess(provider=self.provider)
         self.register_outputs({"clusterName": self.cluster.name, "endpoint": self.cluster.endpoint,
                                "kubeconfig": self.kubeconfig})
 
     def _opts(self, **kwargs) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self._gcp, **kwargs)
 
-    def _pool(self, name: str, pool_name: str, pool: NodePoolSpec, gpu: GpuPool | None) -> gcp.container.NodePool:
+    def _pool(self, name: str, pool_name: str, pool: CpuPool | GpuPool, gpu: GpuPool | None) -> gcp.container.NodePool:
         s = self._args.settings
         node_config: dict = {
-            "machine_type": pool.machine_type or DEFAULT_SYSTEM_MACHINE,
+            "machine_type": pool.machine.machine_type if gpu else pool.machine_type,
             "disk_size_gb": pool.disk_gb,
             "disk_type": "pd-balanced",
             "service_account": self._node_sa.email,

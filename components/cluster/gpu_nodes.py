@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kubeforge.config.loader import GpuPool
+from kubeforge.config.resolved import GpuPool
 
 # GPU nodes repel pods that do not ask for GPUs; the GPU Operator and device plugin
 # tolerate it. Ref: https://docs.aws.amazon.com/eks/latest/userguide/ml-eks-optimized-ami.html
@@ -19,16 +19,17 @@ GPU_COUNT_LABEL = "kubeforge.io/gpus-per-node"
 
 
 def gpu_node_labels(pool: GpuPool) -> dict[str, str]:
-    spec = pool.spec
+    """The pool's own labels, then kubeforge's on top: the pinned driver and MIG layout
+    always win (the spec also refuses user labels under kubeforge's prefixes)."""
     labels = {
+        **pool.labels,
         POOL_LABEL: pool.name,
-        GPU_MODEL_LABEL: spec.gpu.model,
-        GPU_DRIVER_LABEL: spec.driver,
-        GPU_COUNT_LABEL: str(spec.gpu.per_node),
+        GPU_MODEL_LABEL: pool.model,
+        GPU_DRIVER_LABEL: pool.driver,
+        GPU_COUNT_LABEL: str(pool.gpus_per_node),
     }
-    if spec.gpu.mig:
+    if pool.mig:
         # The GPU Operator's MIG manager applies the profile named by this label.
         # Ref: https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/gpu-operator-mig.html
         labels["nvidia.com/mig.config"] = f"kubeforge-{pool.name}"
-    labels.update(spec.labels)
     return labels

@@ -14,7 +14,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.cluster.gpu_nodes import GPU_TAINT, gpu_node_labels
-from kubeforge.config.loader import GpuPool
+from components.labels import recommended_labels
+from kubeforge.config.resolved import GpuPool
 
 # Restricted pod security: kubectl needs nothing from the node itself.
 # Ref: https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
@@ -32,10 +33,15 @@ _SMALL = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m"
 @dataclass(frozen=True)
 class GpuNodeMarkerArgs:
     pool: GpuPool
+    """The on-prem GPU pool whose nodeSelector picks the nodes to mark."""
     namespace: str
+    """Namespace of the DaemonSet and its service account (kubeforge-system)."""
     kubectl_image: str
+    """The catalog's pinned kubectl image (platformImages.kubectl)."""
     pause_image: str
+    """The catalog's pinned pause image (platformImages.pause)."""
     provider: k8s.Provider
+    """The cluster's Kubernetes provider."""
 
 
 class GpuNodeMarker(pulumi.ComponentResource):
@@ -46,7 +52,8 @@ class GpuNodeMarker(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         pool = args.pool
         app = f"gpu-node-marker-{pool.name}"
-        labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/managed-by": "kubeforge"}
+        labels = recommended_labels(name=app, instance=name, component="cluster")
+        selector = {"app.kubernetes.io/name": app}
 
         account = k8s.core.v1.ServiceAccount(
             f"{name}-sa", metadata={"name": app, "namespace": args.namespace, "labels": labels}, opts=child
@@ -81,12 +88,13 @@ class GpuNodeMarker(pulumi.ComponentResource):
             f"{name}-daemonset",
             metadata={"name": app, "namespace": args.namespace, "labels": labels},
             spec={
-                "selector": {"matchLabels": {"app.kubernetes.io/name": app}},
+                # Selectors are immutable: the name label alone, as before recommended labels.
+                "selector": {"matchLabels": selector},
                 "template": {
                     "metadata": {"labels": labels},
                     "spec": {
                         "serviceAccountName": app,
-                        "nodeSelector": dict(pool.spec.node_selector),
+                        "nodeSelector": dict(pool.node_selector),
                         # Must run on the nodes it taints, and on nodes tainted by others.
                         "tolerations": [{"operator": "Exists"}],
                         "initContainers": [

@@ -6,6 +6,7 @@ selector are marked by a DaemonSet (``node_marker``), which also covers nodes th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -13,8 +14,10 @@ import pulumi_kubernetes as k8s
 
 from components.cluster.gpu_nodes import GPU_TAINT, gpu_node_labels
 from components.cluster.node_marker import GpuNodeMarker, GpuNodeMarkerArgs
-from kubeforge.config.loader import GpuPool
-from kubeforge.config.model import OnPremSettings
+from components.component import ClusterAccess
+from components.labels import recommended_labels
+from kubeforge.config.resolved import ExistingCluster as ExistingClusterSpec
+from kubeforge.config.resolved import GpuPool, OnPremSettings, ResolvedStack
 
 
 SYSTEM_NAMESPACE = "kubeforge-system"
@@ -23,11 +26,22 @@ SYSTEM_NAMESPACE = "kubeforge-system"
 @dataclass(frozen=True)
 class ExistingClusterArgs:
     settings: OnPremSettings
-    gpu_pools: dict[str, GpuPool]
+    """On-prem settings, defaults filled in (kubeconfig context, driver install path)."""
+    gpu_pools: Mapping[str, GpuPool]
+    """The GPU pools: named nodes get a patch each, selected nodes a marker DaemonSet."""
     kubectl_image: str
+    """The catalog's pinned kubectl image, for the node marker."""
     pause_image: str
+    """The catalog's pinned pause image, for the node marker."""
     kubeconfig: pulumi.Output[str] | None
     """Secret kubeconfig from stack config; None: the deploying machine's $KUBECONFIG."""
+
+    @classmethod
+    def from_stack(cls, stack: ResolvedStack, kubeconfig: pulumi.Output[str] | None) -> "ExistingClusterArgs":
+        cluster = stack.cluster
+        assert isinstance(cluster, ExistingClusterSpec)
+        return cls(settings=cluster.settings, gpu_pools=stack.gpu_pools, kubectl_image=stack.platform_image("kubectl"),
+                   pause_image=stack.platform_image("pause"), kubeconfig=kubeconfig)
 
 
 class ExistingCluster(pulumi.ComponentResource):
@@ -35,6 +49,7 @@ class ExistingCluster(pulumi.ComponentResource):
 
     provider: k8s.Provider
     kubeconfig: pulumi.Output[str] | None
+    access: ClusterAccess
 
     def __init__(self, name: str, args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeforge:cluster:ExistingCluster", name, None, opts)
@@ -50,7 +65,7 @@ class ExistingCluster(pulumi.ComponentResource):
         # Without a configured kubeconfig the deploying machine's own is used and not exported.
         self.kubeconfig = pulumi.Output.secret(args.kubeconfig) if args.kubeconfig is not None else None
         for pool in args.gpu_pools.values():
-            for node in pool.spec.nodes:
+            for node in pool.nodes:
                 # Server-side apply patch: kubeforge owns only these labels and this taint.
                 k8s.core.v1.NodePatch(
                     f"{name}-{pool.name}-{node}",
@@ -58,12 +73,12 @@ class ExistingCluster(pulumi.ComponentResource):
                     spec=k8s.core.v1.NodeSpecPatchArgs(taints=[k8s.core.v1.TaintPatchArgs(**GPU_TAINT)]),
                     opts=pulumi.ResourceOptions(parent=self, provider=self.provider, retain_on_delete=True),
                 )
-        selected = [pool for pool in args.gpu_pools.values() if pool.spec.node_selector]
+        selected = [pool for pool in args.gpu_pools.values() if pool.node_selector]
         if selected:
             namespace = k8s.core.v1.Namespace(
                 f"{name}-system",
                 metadata={"name": SYSTEM_NAMESPACE, "labels": {
-                    "app.kubernetes.io/managed-by": "kubeforge",
+                    **recommended_labels(name=SYSTEM_NAMESPACE, instance=name, component="cluster"),
                     "pod-security.kubernetes.io/enforce": "restricted",
                 }},
                 opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
@@ -75,4 +90,5 @@ class ExistingCluster(pulumi.ComponentResource):
                                       pause_image=args.pause_image, provider=self.provider),
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
                 )
+        self.access = ClusterAccess(provider=self.provider)
         self.register_outputs({"kubeconfig": self.kubeconfig})

@@ -23,6 +23,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.cluster.gpu_nodes import GPU_DRIVER_LABEL
+from components.component import ClusterAccess, PlatformComponent
+from components.labels import recommended_labels
+from kubeforge.config.resolved import ResolvedStack
 
 # GKE keeps the NVIDIA installation here; it is writable and survives reboots.
 NVIDIA_DIR = "/home/kubernetes/bin/nvidia"
@@ -45,27 +48,52 @@ exec /cos-gpu-installer install --version="$want"
 
 @dataclass(frozen=True)
 class CosDriverInstallerArgs:
-    drivers: list[str]
-    """The distinct driver versions GPU pools pin."""
+    drivers: tuple[str, ...]
+    """The distinct driver versions GPU pools pin, sorted."""
     installer_image: str
+    """Google's COS GPU installer image (catalog platformImages.cosGpuInstaller)."""
     pause_image: str
+    """The pause image that keeps each installer pod resident (catalog platformImages.pause)."""
     provider: k8s.Provider
+    """The cluster's Kubernetes provider."""
 
 
-class CosDriverInstaller(pulumi.ComponentResource):
+class CosDriverInstaller(PlatformComponent):
     """Installs each pinned driver on the GKE COS nodes labelled with it."""
 
+    key = "gpuDriver"
+    type_token = "kubeforge:gpu:CosDriverInstaller"
+    args_type = CosDriverInstallerArgs
+    concern = "gpu"
+
+    @classmethod
+    def instances(cls, stack: ResolvedStack, cluster: ClusterAccess) -> dict[str, CosDriverInstallerArgs]:
+        if stack.driver_install_path != "cos-installer" or not stack.gpu_pools:
+            return {}
+        return {cls.default_name(): CosDriverInstallerArgs(
+            drivers=tuple(sorted({pool.driver for pool in stack.gpu_pools.values()})),
+            installer_image=stack.platform_image("cosGpuInstaller"),
+            pause_image=stack.platform_image("pause"),
+            provider=cluster.provider,
+        )}
+
+    @classmethod
+    def namespace(cls, stack: ResolvedStack) -> str | None:
+        return "kube-system"  # where GKE runs its own node-critical GPU pods
+
     def __init__(self, name: str, args: CosDriverInstallerArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("kubeforge:gpu:CosDriverInstaller", name, None, opts)
-        for version in sorted(set(args.drivers)):
+        super().__init__(name, args, opts)
+        for version in args.drivers:
             app = f"nvidia-driver-{version.replace('.', '-')}"
-            labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/managed-by": "kubeforge"}
+            labels = recommended_labels(name=app, instance=name, component=self.concern, version=version)
+            selector = {"app.kubernetes.io/name": app}
             host = lambda vol, path: {"name": vol, "hostPath": {"path": path}}  # noqa: E731
             k8s.apps.v1.DaemonSet(
                 f"{name}-{version}",
                 metadata={"name": app, "namespace": "kube-system", "labels": labels},
                 spec={
-                    "selector": {"matchLabels": {"app.kubernetes.io/name": app}},
+                    # Selectors are immutable: the name label alone, as before recommended labels.
+                    "selector": {"matchLabels": selector},
                     "updateStrategy": {"type": "RollingUpdate"},
                     "template": {
                         "metadata": {"labels": labels},
@@ -123,4 +151,4 @@ class CosDriverInstaller(pulumi.ComponentResource):
                 },
                 opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
             )
-        self.register_outputs({"drivers": sorted(set(args.drivers))})
+        self.register_outputs({"drivers": list(args.drivers)})

@@ -13,6 +13,7 @@ Value keys: https://github.com/NVIDIA/gpu-operator/blob/v26.7.0/deployments/gpu-
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,35 +21,33 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.component import ClusterAccess, PlatformComponent
 from components.gpu.cos_driver import NVIDIA_DIR
-from kubeforge.catalog import ComponentPin
-from kubeforge.config import StackConfig
-from kubeforge.config.model import ComponentSpec
-from kubeforge.gpu.compat import parse_mig_layout
+from components.helm import helm_release
+from components.labels import recommended_labels
+from kubeforge.config.resolved import DriverInstallPath, GpuPool, ResolvedComponent, ResolvedStack
 
 MIG_CONFIG_MAP = "kubeforge-mig-parted-config"
 
 
-def mig_parted_config(config: StackConfig) -> dict[str, Any]:
+def mig_parted_config(pools: Mapping[str, GpuPool]) -> dict[str, Any]:
     """mig-parted configuration: one named layout per MIG pool, selected by node label.
 
     Ref: https://github.com/NVIDIA/mig-parted#the-config-file
     """
     configs: dict[str, Any] = {"all-disabled": [{"devices": "all", "mig-enabled": False}]}
-    for name, pool in config.gpu_pools.items():
-        if pool.spec.gpu.mig:
+    for name, pool in pools.items():
+        if pool.mig:
             configs[f"kubeforge-{name}"] = [{
                 "devices": "all",
                 "mig-enabled": True,
-                "mig-devices": parse_mig_layout(pool.spec.gpu.mig.layout),
+                "mig-devices": dict(pool.mig.profiles),
             }]
     return {"version": "v1", "mig-configs": configs}
 
 
-def operator_values(config: StackConfig, monitoring: bool) -> dict[str, Any]:
-    path = config.driver_install_path
-    pools = list(config.gpu_pools.values())
-    strategies = {p.spec.gpu.mig.strategy for p in pools if p.spec.gpu.mig}
+def operator_values(pools: Mapping[str, GpuPool], path: DriverInstallPath, monitoring: bool) -> dict[str, Any]:
+    strategies = {p.mig.strategy for p in pools.values() if p.mig}
     managed = path == "operator"
     values: dict[str, Any] = {
         "driver": {"enabled": managed},
@@ -61,7 +60,7 @@ def operator_values(config: StackConfig, monitoring: bool) -> dict[str, Any]:
         "dcgmExporter": {"enabled": True, "serviceMonitor": {"enabled": monitoring}},
     }
     if managed:
-        drivers = sorted({p.spec.driver for p in pools})
+        drivers = sorted({p.driver for p in pools.values()})
         values["driver"].update(
             version=drivers[0],
             # The pinned driver stays pinned: no automatic driver upgrades.
@@ -80,72 +79,86 @@ def operator_values(config: StackConfig, monitoring: bool) -> dict[str, Any]:
     return values
 
 
-def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in override.items():
-        out[key] = deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
-
-
 @dataclass(frozen=True)
 class GpuOperatorArgs:
-    config: StackConfig
-    pin: ComponentPin
-    """The catalog's pin (chart repository, name, version) for the GPU Operator."""
-    settings: ComponentSpec
-    """The stack's component settings: version override and values."""
+    component: ResolvedComponent
+    """The catalog pin (chart repository, name, exact version) and the stack's valuesOverrides."""
+    gpu_pools: Mapping[str, GpuPool]
+    """The GPU pools: their drivers, MIG strategy and layouts shape the Operator's values."""
+    driver_install_path: DriverInstallPath
+    """Who installs the driver and toolkit; the Operator manages what no one else does."""
+    gke_critical_pods: int | None
+    """GKE only: pods to admit at system-node-critical priority in the Operator's namespace."""
     monitoring: bool
+    """The monitoring component is on: the DCGM exporter gets a ServiceMonitor."""
     provider: k8s.Provider
+    """The cluster's Kubernetes provider."""
 
 
-class GpuOperator(pulumi.ComponentResource):
+class GpuOperator(PlatformComponent):
     """NVIDIA GPU Operator Helm release plus the MIG layouts its MIG manager applies."""
 
+    key = "gpuOperator"
+    type_token = "kubeforge:gpu:GpuOperator"
+    section = "components.gpuOperator"
+    depends_on = ("namespaces",)
+    args_type = GpuOperatorArgs
+    concern = "gpu"
+
+    @classmethod
+    def instances(cls, stack: ResolvedStack, cluster: ClusterAccess) -> dict[str, GpuOperatorArgs]:
+        component = stack.components.get(cls.key)
+        if component is None or not stack.gpu_pools:
+            return {}
+        # About ten Operator pods per GPU node, plus the controller and NFD.
+        gpu_nodes = sum(pool.capacity_nodes for pool in stack.gpu_pools.values())
+        return {cls.default_name(): GpuOperatorArgs(
+            component=component,
+            gpu_pools=stack.gpu_pools,
+            driver_install_path=stack.driver_install_path,
+            gke_critical_pods=max(32, 16 * gpu_nodes) if stack.target == "gcp" else None,
+            monitoring="monitoring" in stack.components,
+            provider=cluster.provider,
+        )}
+
     def __init__(self, name: str, args: GpuOperatorArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("kubeforge:gpu:GpuOperator", name, None, opts)
+        super().__init__(name, args, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        namespace = args.pin.namespace
+        namespace = args.component.namespace
+        labels = recommended_labels(name="gpu-operator", instance=name, component=self.concern,
+                                    version=args.component.version)
         mig = k8s.core.v1.ConfigMap(
             f"{name}-mig-config",
-            metadata={"name": MIG_CONFIG_MAP, "namespace": namespace,
-                      "labels": {"app.kubernetes.io/managed-by": "kubeforge"}},
-            data={"config.yaml": yaml.safe_dump(mig_parted_config(args.config), sort_keys=True)},
+            metadata={"name": MIG_CONFIG_MAP, "namespace": namespace, "labels": labels},
+            data={"config.yaml": yaml.safe_dump(mig_parted_config(args.gpu_pools), sort_keys=True)},
             opts=child,
         )
         depends: list[pulumi.Resource] = [mig]
-        if args.config.platform.target == "gcp":
-            depends.append(self._gke_critical_pod_quota(name, namespace, child, args.config))
-        (chart,) = args.pin.charts
-        values = deep_merge(operator_values(args.config, args.monitoring), args.settings.values)
-        self.release = k8s.helm.v3.Release(
+        if args.gke_critical_pods is not None:
+            depends.append(self._gke_critical_pod_quota(name, namespace, labels, args.gke_critical_pods, child))
+        self.release = helm_release(
             f"{name}-release",
-            name="gpu-operator",
-            chart=chart.name,
-            version=args.settings.version or chart.version,
-            repository_opts={"repo": chart.repository},
-            namespace=namespace,
-            values=values,
-            atomic=True,
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=depends),
+            args.component,
+            release_name="gpu-operator",
+            values=operator_values(args.gpu_pools, args.driver_install_path, args.monitoring),
+            provider=args.provider,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
         )
         self.register_outputs({"version": self.release.version})
 
     @staticmethod
-    def _gke_critical_pod_quota(name: str, namespace: str, opts: pulumi.ResourceOptions,
-                                config: StackConfig) -> k8s.core.v1.ResourceQuota:
+    def _gke_critical_pod_quota(name: str, namespace: str, labels: dict[str, str], pods: int,
+                                opts: pulumi.ResourceOptions) -> k8s.core.v1.ResourceQuota:
         """GKE admits system-*-critical pods outside kube-system only where a quota scoped to
         those priority classes exists; the Operator's pods use system-node-critical.
 
         Ref: https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/google-gke.html
         """
-        gpu_nodes = sum(pool.capacity_nodes for pool in config.gpu_pools.values())
         return k8s.core.v1.ResourceQuota(
             f"{name}-critical-pods",
-            metadata={"name": "gpu-operator-critical-pods", "namespace": namespace,
-                      "labels": {"app.kubernetes.io/managed-by": "kubeforge"}},
+            metadata={"name": "gpu-operator-critical-pods", "namespace": namespace, "labels": labels},
             spec={
-                # About ten Operator pods per GPU node, plus the controller and NFD.
-                "hard": {"pods": str(max(32, 16 * gpu_nodes))},
+                "hard": {"pods": str(pods)},
                 "scopeSelector": {"matchExpressions": [{
                     "scopeName": "PriorityClass", "operator": "In",
                     "values": ["system-node-critical", "system-cluster-critical"],

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from kubeforge.config.model import TenantSpec
+from components.component import ClusterAccess, PlatformComponent
+from components.labels import recommended_labels
+from kubeforge.config.resolved import ResolvedStack, TenantSpec
 
 TENANT_LABEL = "kubeforge.io/tenant"
 # Access maps onto Kubernetes' user-facing ClusterRoles.
@@ -20,22 +22,39 @@ class TenantNamespaceArgs:
     name: str
     """Tenant name (the tenant file's stem); also the namespace name."""
     spec: TenantSpec
+    """The tenant's validated file."""
     provider: k8s.Provider
     """The cluster's Kubernetes provider."""
 
 
-class TenantNamespace(pulumi.ComponentResource):
+class TenantNamespace(PlatformComponent):
     """A tenant's namespace with quota, default container requests and RBAC."""
 
-    namespace: pulumi.Output[str]
+    key = "tenants"
+    type_token = "kubeforge:tenancy:TenantNamespace"
+    args_type = TenantNamespaceArgs
+    concern = "tenancy"
+
+    namespace_name: pulumi.Output[str]
+
+    @classmethod
+    def instances(cls, stack: ResolvedStack, cluster: ClusterAccess) -> dict[str, TenantNamespaceArgs]:
+        return {
+            f"tenant-{name}": TenantNamespaceArgs(name=name, spec=spec, provider=cluster.provider)
+            for name, spec in stack.tenants.items()
+        }
+
+    @classmethod
+    def namespace(cls, stack: ResolvedStack) -> str | None:
+        return None  # one per tenant, named after it
 
     def __init__(self, name: str, args: TenantNamespaceArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("kubeforge:tenancy:TenantNamespace", name, None, opts)
+        super().__init__(name, args, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         spec = args.spec
+        common = {**recommended_labels(name="tenant", instance=name, component=self.concern), TENANT_LABEL: args.name}
         labels = {
-            TENANT_LABEL: args.name,
-            "app.kubernetes.io/managed-by": "kubeforge",
+            **common,
             # Tenants run notebooks and training jobs, not privileged system pods.
             # Ref: https://kubernetes.io/docs/concepts/security/pod-security-standards/
             "pod-security.kubernetes.io/enforce": "baseline",
@@ -51,7 +70,7 @@ class TenantNamespace(pulumi.ComponentResource):
         )
         in_ns = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns])
         meta = lambda suffix: k8s.meta.v1.ObjectMetaArgs(  # noqa: E731
-            name=f"{args.name}-{suffix}", namespace=args.name, labels={TENANT_LABEL: args.name}
+            name=f"{args.name}-{suffix}", namespace=args.name, labels=common
         )
         quota = spec.quota
         k8s.core.v1.ResourceQuota(
@@ -100,11 +119,11 @@ class TenantNamespace(pulumi.ComponentResource):
                 subjects=[k8s.rbac.v1.SubjectArgs(api_group="rbac.authorization.k8s.io", kind="User", name=user)],
                 opts=in_ns,
             )
-        self.namespace = ns.metadata.name
-        self.register_outputs({"namespace": self.namespace})
+        self.namespace_name = ns.metadata.name
+        self.register_outputs({"namespace": self.namespace_name})
 
 
 def _slug(user: str) -> str:
     """A DNS-label-safe rendering of an e-mail address for object names."""
-    out = "".join(ch if ch.isalnum() else "-" for ch in user.lower())
+    out = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in user.lower())
     return out.strip("-")[:40].strip("-")

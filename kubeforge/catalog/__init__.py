@@ -2,21 +2,22 @@
 
 ``kubeforge:platform.release`` names a catalog release (``releases/<release>.yaml``).
 Components take their chart or manifest source and version from here and nowhere
-else; a stack may override a component's version, which the catalog records as an
-override in the rendered output.
+else. A stack may move one component to another version only if some catalog release
+pins that version for it (:func:`component_versions`); the component then uses that
+release's whole pin (charts or manifests, at that version).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-RELEASES_DIR = Path(__file__).parent / "releases"
+RELEASES_DIR = resources.files("kubeforge.catalog") / "releases"
 
 
 class _CatalogModel(BaseModel):
@@ -37,11 +38,16 @@ class ManifestSet(_CatalogModel):
 
 
 class ComponentPin(_CatalogModel):
+    description: str
+    """What the component is, for the configuration reference (docs/CONFIG.md)."""
     namespace: str
     charts: tuple[HelmChart, ...] = ()
     """Helm charts installed in order (e.g. CRDs first); all at the component's version."""
     manifests: ManifestSet | None = None
     source: str = Field(description="Release notes or tag the pin was read from.")
+    other_versions: tuple[str, ...] = ()
+    """Other published versions of the same source a stack may choose instead (an upgrade
+    held back, or a rollback); each must exist upstream, cited in the release file."""
 
     @model_validator(mode="after")
     def _one_source(self) -> "ComponentPin":
@@ -52,6 +58,17 @@ class ComponentPin(_CatalogModel):
     @property
     def version(self) -> str:
         return self.charts[0].version if self.charts else self.manifests.version  # type: ignore[union-attr]
+
+    def at_version(self, version: str) -> "ComponentPin":
+        """The same source at another version: charts re-versioned, manifest refs re-tagged."""
+        if version == self.version:
+            return self
+        charts = tuple(c.model_copy(update={"version": version}) for c in self.charts)
+        manifests = None
+        if self.manifests is not None:
+            urls = tuple(u.replace(f"ref={self.version}", f"ref={version}") for u in self.manifests.urls)
+            manifests = self.manifests.model_copy(update={"urls": urls, "version": version})
+        return self.model_copy(update={"charts": charts, "manifests": manifests, "other_versions": ()})
 
 
 class WorkloadImage(_CatalogModel):
@@ -97,15 +114,37 @@ class EksAmiRelease(_CatalogModel):
 Release.model_rebuild()
 
 
-def available_releases() -> list[str]:
-    return sorted(p.stem for p in RELEASES_DIR.glob("*.yaml"))
+@lru_cache(maxsize=1)
+def available_releases() -> tuple[str, ...]:
+    return tuple(sorted(p.name[: -len(".yaml")] for p in RELEASES_DIR.iterdir() if p.name.endswith(".yaml")))
 
 
 @lru_cache(maxsize=None)
 def load_release(name: str) -> Release:
-    path = RELEASES_DIR / f"{name}.yaml"
-    with path.open() as f:
+    if name not in available_releases():
+        raise KeyError(f"no catalog release {name!r}")
+    with (RELEASES_DIR / f"{name}.yaml").open() as f:
         return Release.model_validate(yaml.safe_load(f))
+
+
+def component_descriptions() -> dict[str, str]:
+    """Every component any release pins, with its description (newest release's wording)."""
+    out: dict[str, str] = {}
+    for name in available_releases():
+        out.update({key: pin.description for key, pin in load_release(name).components.items()})
+    return dict(sorted(out.items()))
+
+
+def component_versions(key: str) -> dict[str, ComponentPin]:
+    """The versions the catalog lists for one component, each with the pin that installs it."""
+    out: dict[str, ComponentPin] = {}
+    for name in available_releases():
+        pin = load_release(name).components.get(key)
+        if pin is not None:
+            out[pin.version] = pin
+            for version in pin.other_versions:
+                out.setdefault(version, pin.at_version(version))
+    return out
 
 
 def version_table(name: str) -> str:

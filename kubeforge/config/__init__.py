@@ -1,21 +1,11 @@
-"""Stack configuration: the typed model (``model``) and the loader (``loader``)."""
+"""Stack configuration, from files to the model components read.
 
-from kubeforge.config.loader import (
-    GpuPool,
-    StackConfig,
-    available_stacks,
-    load_platform,
-    load_stack,
-    project_root,
-    read_stack_config,
-)
+- ``spec``: what a user writes (typed, documented, bounded);
+- ``source``: the only reader of config bytes (project files only, bounded YAML);
+- ``checks``: every check across fields, each a small function;
+- ``resolve`` / ``resolved``: the immutable model components read;
+- ``loader``: the pipeline, file -> spec -> checks -> resolved model;
+- ``project``: which project a command works on.
 
-__all__ = [
-    "GpuPool",
-    "StackConfig",
-    "available_stacks",
-    "load_platform",
-    "load_stack",
-    "project_root",
-    "read_stack_config",
-]
+Components import ``kubeforge.config.resolved`` only.
+"""

@@ -1,139 +1,79 @@
-"""The edge where raw stack YAML becomes one validated :class:`StackConfig`.
+"""Loading: stack and tenant files in, one :class:`ResolvedStack` out.
 
-Both entry points use this module: the Pulumi program (config from ``pulumi.Config``)
-and the CLI / offline engine (config read from ``stacks/Pulumi.<stack>.yaml``). Every
-problem becomes a :class:`~kubeforge.errors.Problem` naming file, key path, bad value
-and what is accepted; nothing downstream ever sees unvalidated data.
+read (:mod:`kubeforge.config.source`, bounded, project files only) -> validate the spec
+(:mod:`kubeforge.config.spec`) -> spec checks -> resolve (:mod:`kubeforge.config.resolve`)
+-> stack checks (:mod:`kubeforge.config.checks`). Every problem becomes a
+:class:`~kubeforge.errors.Problem` naming file, key path, bad value and what is accepted,
+and nothing is returned (so nothing is registered) while any remains.
+
+Both entry points use this module: the Pulumi program (config from ``pulumi.Config``,
+:func:`load_platform`) and the CLI / offline engine (config read from
+``stacks/Pulumi.<stack>.yaml``, :func:`load_stack`). Components never import it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
-from kubeforge import catalog, machines
-from kubeforge.config.gpu_rules import check_gpu_pools
-from kubeforge.config.model import NodePoolSpec, PlatformSpec, TenantSpec
+from kubeforge import catalog
+from kubeforge.config import source
+from kubeforge.config.checks import (
+    KUBECONFIG_KEY,
+    PLATFORM_KEY,
+    SPEC_CHECKS,
+    STACK_CHECKS,
+    SpecContext,
+    stack_source,
+    tenant_source,
+)
+from kubeforge.config.resolve import resolve
+from kubeforge.config.resolved import ResolvedStack
+from kubeforge.config.spec import PlatformSpec, TenantSpec
 from kubeforge.errors import ConfigError, Problem
 
 NAMESPACE = "kubeforge"
-PLATFORM_KEY = f"{NAMESPACE}:platform"
 # Other keys kubeforge reads from its config namespace. Anything else is a typo.
-KNOWN_KEYS = {PLATFORM_KEY, f"{NAMESPACE}:kubeconfig"}
+KNOWN_KEYS = {PLATFORM_KEY, KUBECONFIG_KEY}
+# Pulumi stack names: letters, digits, '-', '_' and '.'. A name never holds a path.
+# Ref: https://www.pulumi.com/docs/iac/concepts/stacks/#create-stack
+STACK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", re.ASCII)
 
 
-def project_root() -> Path:
-    """The kubeforge project directory (holds Pulumi.yaml and stacks/)."""
-    return Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class GpuPool:
-    """A GPU node pool with its machine type resolved from the machine-type table."""
-
-    name: str
-    spec: NodePoolSpec
-    machine: machines.GpuMachineType | None  # None on-prem
-    capacity_nodes: int
-
-    @property
-    def gpus(self) -> int:
-        return self.capacity_nodes * self.spec.gpu.per_node
-
-
-@dataclass(frozen=True)
-class StackConfig:
-    """Everything one stack deploys: the platform, its tenants and the catalog release."""
-
-    stack: str
-    platform: PlatformSpec
-    tenants: dict[str, TenantSpec]
-    release: catalog.Release
-    gpu_pools: dict[str, GpuPool] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
-    """Deployable but worth a look (e.g. a new-feature driver branch)."""
-
-    @property
-    def node_pools(self):
-        return self.platform.node_pools
-
-    @property
-    def driver_install_path(self) -> Literal["ami", "cos-installer", "operator", "host"]:
-        """Who puts the pinned NVIDIA driver on GPU nodes: the EKS AMI release (aws), Google's
-        COS installer (gcp), or on-prem the host scripts or the GPU Operator."""
-        target = self.platform.target
-        if target == "aws":
-            return "ami"
-        if target == "gcp":
-            return "cos-installer"
-        return self.platform.onprem.driver_install if self.platform.onprem else "host"
-
-    @property
-    def gpu_capacity(self) -> int:
-        return sum(p.gpus for p in self.gpu_pools.values())
-
-
-# --- YAML reading ------------------------------------------------------------------------
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate keys (PyYAML silently keeps the last one)."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: dict[Any, Any] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key '{key}'", key_node.start_mark
-            )
-        seen[key] = True
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def read_yaml(path: Path, display: str) -> Any:
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise ConfigError([Problem(display, "", "file not found", has_value=False)]) from None
-    try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{display}:{mark.line + 1}:{mark.column + 1}" if mark else display
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([Problem(where, "", f"malformed YAML: {problem}", has_value=False)]) from None
-
-
-def stack_file(root: Path, stack: str) -> Path:
-    return root / "stacks" / f"Pulumi.{stack}.yaml"
+def stack_file(stack: str) -> str:
+    """The stack file of ``stack`` relative to the project root."""
+    if not STACK_NAME.fullmatch(stack) or ".." in stack:
+        raise ConfigError([Problem(
+            "--stack", "", "a stack name is 1 to 100 letters, digits, '-', '_' or '.', starting with a letter "
+            "or digit", value=stack,
+        )])
+    return stack_source(stack)
 
 
 def available_stacks(root: Path) -> list[str]:
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (root / "stacks").glob("Pulumi.*.yaml"))
+    directory = root / "stacks"
+    if not directory.is_dir():
+        return []
+    names = (p.name for p in directory.iterdir() if p.name.startswith("Pulumi.") and p.name.endswith(".yaml"))
+    return sorted(n[len("Pulumi.") : -len(".yaml")] for n in names)
 
 
 def read_stack_config(root: Path, stack: str) -> dict[str, Any]:
     """The ``config:`` map of a stack file, as the Pulumi CLI would hand it to the program."""
-    path = stack_file(root, stack)
-    display = f"stacks/{path.name}"
-    if not path.exists():
+    relative = stack_file(stack)
+    if not (root / relative).exists() and not (root / relative).is_symlink():
         stacks = ", ".join(available_stacks(root)) or "none"
-        raise ConfigError([Problem(display, "", f"no such stack; stacks here: {stacks}", value=stack)])
-    doc = read_yaml(path, display) or {}
+        raise ConfigError([Problem(relative, "", f"no such stack; stacks here: {stacks}", value=stack)])
+    doc = source.read_yaml(root, relative) or {}
     if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
-        raise ConfigError([Problem(display, "config", "must be a mapping of config keys", value=doc)])
+        raise ConfigError([Problem(relative, "config", "must be a mapping of config keys", has_value=False)])
     config = doc.get("config") or {}
-    return {_qualify(k): v for k, v in config.items()}
+    return {_qualify(str(k)): v for k, v in config.items()}
 
 
 def _qualify(key: str) -> str:
@@ -141,7 +81,69 @@ def _qualify(key: str) -> str:
     return key if ":" in key else f"{NAMESPACE}:{key}"
 
 
-# --- validation ---------------------------------------------------------------------------
+def load_stack(stack: str, root: Path) -> ResolvedStack:
+    """Read, validate and resolve ``stacks/Pulumi.<stack>.yaml`` of the project at ``root``."""
+    config = read_stack_config(root, stack)
+    source_name = stack_source(stack)
+    unknown = sorted(k for k in config if k.startswith(f"{NAMESPACE}:") and k not in KNOWN_KEYS)
+    if unknown:
+        raise ConfigError([
+            Problem(source_name, k[:80], f"unknown config key; accepted: {', '.join(sorted(KNOWN_KEYS))}",
+                    has_value=False)
+            for k in unknown
+        ])
+    return load_platform(config.get(PLATFORM_KEY), stack=stack, root=root,
+                         kubeconfig_configured=KUBECONFIG_KEY in config)
+
+
+def load_platform(raw: Any, *, stack: str, root: Path, kubeconfig_configured: bool = False) -> ResolvedStack:
+    """Validate a ``kubeforge:platform`` value (already parsed), load its tenants, resolve."""
+    source_name = stack_file(stack)
+    if raw is None:
+        raise ConfigError([Problem(source_name, PLATFORM_KEY, "required config value is missing", has_value=False)])
+    spec: PlatformSpec = _validate(PlatformSpec, raw, source_name, PLATFORM_KEY)
+    if spec.release not in catalog.available_releases():
+        raise ConfigError([Problem(
+            source_name, f"{PLATFORM_KEY}.release",
+            f"unknown catalog release; accepted: {', '.join(catalog.available_releases())}", value=spec.release,
+        )])
+    tenants, problems = _load_tenants(spec, root, source_name)
+    ctx = SpecContext(spec=spec, tenants=tenants, release=catalog.load_release(spec.release), source=source_name,
+                      kubeconfig_configured=kubeconfig_configured)
+    for check in SPEC_CHECKS:
+        problems += check(ctx)
+    _raise_errors(problems)
+
+    stack_model = resolve(spec, tenants, ctx.release, stack)
+    findings = [p for check in STACK_CHECKS for p in check(stack_model)]
+    _raise_errors(findings)
+    warnings = tuple(str(p) for p in findings if p.warning)
+    return dataclasses.replace(stack_model, warnings=warnings)
+
+
+def _raise_errors(problems: list[Problem]) -> None:
+    errors = [p for p in problems if not p.warning]
+    if errors:
+        raise ConfigError(errors)
+
+
+def _load_tenants(spec: PlatformSpec, root: Path, source_name: str) -> tuple[Mapping[str, TenantSpec], list[Problem]]:
+    tenants: dict[str, TenantSpec] = {}
+    problems: list[Problem] = []
+    for name in spec.tenants:
+        relative = tenant_source(name)  # name is a DNS label: no path can hide in it
+        if not (root / relative).exists() and not (root / relative).is_symlink():
+            problems.append(Problem(source_name, f"{PLATFORM_KEY}.tenants",
+                                    f"tenant file {relative} does not exist", value=name))
+            continue
+        try:
+            tenants[name] = _validate(TenantSpec, source.read_yaml(root, relative), relative, "")
+        except ConfigError as exc:
+            problems += exc.problems
+    return tenants, problems
+
+
+# --- pydantic errors as Problems ------------------------------------------------------------
 
 
 def _path(prefix: str, loc: tuple[Any, ...]) -> str:
@@ -152,11 +154,15 @@ def _path(prefix: str, loc: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            text = str(part)[:63]
+            out += f".{text}" if out else text
     return out
 
 
-def _problems(exc: ValidationError, source: str, prefix: str) -> list[Problem]:
+_NO_VALUE_KINDS = ("guarantee_over_quota", "duplicate_contributor", "owner_is_contributor", "min_max")
+
+
+def _problems(exc: ValidationError, source_name: str, prefix: str) -> list[Problem]:
     problems = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
@@ -166,236 +172,27 @@ def _problems(exc: ValidationError, source: str, prefix: str) -> list[Problem]:
         msg = err["msg"]
         value, has_value = err.get("input"), True
         if kind == "unknown_key":
-            key = err["ctx"]["key"]
+            key = str(err["ctx"]["key"])
             loc = loc + (key,)
-            value = key
             has_value = False
             msg = msg.replace(f"unknown key '{key}'", "unknown key")
         elif kind == "missing":
             msg, has_value = "required key is missing", False
-        elif isinstance(value, (dict, BaseModel)) or kind in (
-            "guarantee_over_quota", "duplicate_contributor", "owner_is_contributor", "min_max",
-        ):
+        elif isinstance(value, (dict, BaseModel)) or kind in _NO_VALUE_KINDS:
             has_value = False
         if "[key]" in err["loc"]:
             value, has_value = err["loc"][err["loc"].index("[key]") - 1], True
         msg = msg.replace("Input should be", "must be").replace("Value error, ", "")
-        problems.append(Problem(source, _path(prefix, loc), msg, value=value, has_value=has_value))
+        problems.append(Problem(source_name, _path(prefix, loc), msg, value=value, has_value=has_value))
     return problems
 
 
-def _validate(model: type[BaseModel], data: Any, source: str, prefix: str) -> Any:
+def _validate(model: type[BaseModel], data: Any, source_name: str, prefix: str) -> Any:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError([Problem(source, prefix, "must be a mapping", value=data)])
+        raise ConfigError([Problem(source_name, prefix, "must be a mapping", value=data)])
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_problems(exc, source, prefix)) from None
-
-
-def load_stack(stack: str, root: Path | None = None) -> StackConfig:
-    """Read and validate ``stacks/Pulumi.<stack>.yaml`` and its tenants."""
-    root = root or project_root()
-    config = read_stack_config(root, stack)
-    source = f"stacks/Pulumi.{stack}.yaml"
-    unknown = sorted(k for k in config if k.startswith(f"{NAMESPACE}:") and k not in KNOWN_KEYS)
-    if unknown:
-        raise ConfigError([
-            Problem(source, k, f"unknown config key; accepted: {', '.join(sorted(KNOWN_KEYS))}", has_value=False)
-            for k in unknown
-        ])
-    return load_platform(
-        config.get(PLATFORM_KEY),
-        stack=stack,
-        root=root,
-        kubeconfig_configured=f"{NAMESPACE}:kubeconfig" in config,
-    )
-
-
-def load_platform(
-    raw: Any,
-    *,
-    stack: str,
-    root: Path | None = None,
-    kubeconfig_configured: bool = False,
-) -> StackConfig:
-    """Validate a ``kubeforge:platform`` value (already parsed) and load its tenants."""
-    root = root or project_root()
-    source = f"stacks/Pulumi.{stack}.yaml"
-    if raw is None:
-        raise ConfigError([Problem(source, PLATFORM_KEY, "required config value is missing", has_value=False)])
-    platform: PlatformSpec = _validate(PlatformSpec, raw, source, PLATFORM_KEY)
-
-    releases = catalog.available_releases()
-    if platform.release not in releases:
-        raise ConfigError([Problem(
-            source, f"{PLATFORM_KEY}.release", f"unknown catalog release; accepted: {', '.join(releases)}",
-            value=platform.release,
-        )])
-    release = catalog.load_release(platform.release)
-
-    problems: list[Problem] = []
-    supported = getattr(release.kubernetes, platform.target)
-    if platform.kubernetes_version not in supported:
-        problems.append(Problem(
-            source, f"{PLATFORM_KEY}.kubernetesVersion",
-            f"not supported on {platform.target} by release {release.release}; accepted: {', '.join(supported)}",
-            value=platform.kubernetes_version,
-        ))
-    gpu_pools, pool_problems = _resolve_pools(platform, source)
-    problems += pool_problems
-    problems += _check_aws_ami_driver(platform, release, gpu_pools, source)
-    problems += _check_storage(platform, source)
-    if kubeconfig_configured and platform.target != "onprem":
-        problems.append(Problem(
-            source, f"{NAMESPACE}:kubeconfig",
-            f"only used with target onprem; a {platform.target} cluster's kubeconfig is created with it and "
-            "exported as the secret stack output 'kubeconfig'", has_value=False,
-        ))
-
-    tenants: dict[str, TenantSpec] = {}
-    for name in platform.tenants:
-        path = root / "stacks" / "tenants" / f"{name}.yaml"
-        display = f"stacks/tenants/{name}.yaml"
-        if not path.exists():
-            problems.append(Problem(
-                source, f"{PLATFORM_KEY}.tenants", f"tenant file {display} does not exist", value=name,
-            ))
-            continue
-        try:
-            tenants[name] = _validate(TenantSpec, read_yaml(path, display), display, "")
-        except ConfigError as exc:
-            problems += exc.problems
-    if problems:
-        raise ConfigError(problems)
-
-    resolved = StackConfig(
-        stack=stack,
-        platform=platform,
-        tenants=tenants,
-        release=release,
-        gpu_pools=gpu_pools,
-    )
-    problems += _check_capacity(resolved)
-    gpu_problems, warnings = check_gpu_pools(resolved, source, PLATFORM_KEY)
-    problems += gpu_problems
-    if problems:
-        raise ConfigError(problems)
-    return dataclasses.replace(resolved, warnings=tuple(warnings))
-
-
-def _resolve_pools(platform: PlatformSpec, source: str) -> tuple[dict[str, GpuPool], list[Problem]]:
-    target = platform.target
-    problems: list[Problem] = []
-    pools: dict[str, GpuPool] = {}
-    if target != "onprem" and not any(p.gpu is None for p in platform.node_pools.values()):
-        problems.append(Problem(
-            source, f"{PLATFORM_KEY}.nodePools", "add a CPU pool (a pool without 'gpu') for platform services",
-            has_value=False,
-        ))
-    for name, pool in platform.node_pools.items():
-        path = f"{PLATFORM_KEY}.nodePools.{name}"
-        if target == "onprem":
-            if pool.machine_type:
-                problems.append(Problem(source, f"{path}.machineType", "not used on-prem (existing nodes)",
-                                        value=pool.machine_type))
-            if pool.gpu and not (pool.nodes or pool.node_selector):
-                problems.append(Problem(source, f"{path}.nodes", "on-prem GPU pools must name their existing nodes "
-                                        "('nodes') or select them by label ('nodeSelector')", has_value=False))
-        elif pool.nodes or pool.node_selector:
-            key = "nodes" if pool.nodes else "nodeSelector"
-            problems.append(Problem(source, f"{path}.{key}", f"only accepted on-prem; {target} pools create their "
-                                    "own nodes", value=pool.nodes or pool.node_selector))
-        if pool.gpu is None:
-            continue
-        accepted = machines.accepted_gpus_per_node(target, pool.gpu.model)
-        if not accepted:
-            problems.append(Problem(source, f"{path}.gpu.model", f"{target} offers no machine with this GPU",
-                                    value=pool.gpu.model))
-            continue
-        if pool.gpu.per_node not in accepted:
-            problems.append(Problem(
-                source, f"{path}.gpu.perNode",
-                f"{target} has no {pool.gpu.model} machine with that many GPUs; accepted: "
-                f"{', '.join(map(str, accepted))}",
-                value=pool.gpu.per_node,
-            ))
-            continue
-        machine = None if target == "onprem" else machines.pick_machine_type(target, pool.gpu.model,
-                                                                             pool.gpu.per_node)
-        if pool.machine_type and machine and pool.machine_type != machine.machine_type:
-            problems.append(Problem(
-                source, f"{path}.machineType",
-                f"GPU pools take their machine type from the GPU model and perNode ({machine.machine_type}); "
-                "remove machineType", value=pool.machine_type,
-            ))
-        nodes = len(pool.nodes) if (target == "onprem" and pool.nodes) else pool.max
-        pools[name] = GpuPool(name=name, spec=pool, machine=machine, capacity_nodes=nodes)
-    return pools, problems
-
-
-def _check_aws_ami_driver(
-    platform: PlatformSpec, release: catalog.Release, pools: dict[str, GpuPool], source: str
-) -> list[Problem]:
-    """On EKS the AL2023 NVIDIA AMI ships the driver: a pool's pin must be what the AMI ships."""
-    if platform.target != "aws" or not pools:
-        return []
-    ami = release.eks_nvidia_ami.get(platform.kubernetes_version)
-    if ami is None:
-        return []  # the unsupported Kubernetes version is reported already
-    return [
-        Problem(
-            source, f"{PLATFORM_KEY}.nodePools.{name}.driver",
-            f"the EKS AL2023 NVIDIA AMI release {ami.release_version} that release {release.release} pins for "
-            f"Kubernetes {platform.kubernetes_version} ships driver {ami.nvidia_driver}; pin {ami.nvidia_driver}",
-            value=pool.spec.driver,
-        )
-        for name, pool in pools.items()
-        if pool.spec.driver != ami.nvidia_driver
-    ]
-
-
-def _check_storage(platform: PlatformSpec, source: str) -> list[Problem]:
-    problems = []
-    storage = platform.storage
-    path = f"{PLATFORM_KEY}.storage"
-    if platform.target == "onprem":
-        if storage.file.enabled and storage.file.nfs is None:
-            problems.append(Problem(source, f"{path}.file.nfs", "on-prem NAS needs the NFS export "
-                                    "({server, path}) that backs it, or file.enabled: false", has_value=False))
-        if storage.object.enabled and not storage.object.endpoint:
-            problems.append(Problem(source, f"{path}.object.endpoint", "on-prem object storage needs the URL "
-                                    "of an S3-compatible service, or object.enabled: false", has_value=False))
-    else:
-        if storage.file.nfs is not None:
-            problems.append(Problem(source, f"{path}.file.nfs", f"only accepted on-prem; {platform.target} "
-                                    "creates its own file system", has_value=False))
-        if storage.object.endpoint:
-            problems.append(Problem(source, f"{path}.object.endpoint", f"only accepted on-prem; "
-                                    f"{platform.target} creates its own buckets", value=storage.object.endpoint))
-    return problems
-
-
-def _check_capacity(config: StackConfig) -> list[Problem]:
-    """Tenant GPU quotas and guarantees must fit the GPUs the pools can provide."""
-    problems = []
-    capacity = config.gpu_capacity
-    guaranteed = 0
-    for name, tenant in config.tenants.items():
-        source = f"stacks/tenants/{name}.yaml"
-        if tenant.quota.gpu > capacity:
-            problems.append(Problem(
-                source, "quota.gpu",
-                f"exceeds the cluster's GPU capacity of {capacity} (sum of max nodes x GPUs per node)",
-                value=tenant.quota.gpu,
-            ))
-        guaranteed += tenant.queue.guaranteed_gpus
-    if guaranteed > capacity:
-        problems.append(Problem(
-            f"stacks/Pulumi.{config.stack}.yaml", f"{PLATFORM_KEY}.tenants",
-            f"tenants' queue.guaranteedGpus add up to {guaranteed}, more than the {capacity} GPUs the pools provide",
-            has_value=False,
-        ))
-    return problems
+        raise ConfigError(_problems(exc, source_name, prefix)) from None

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from kubeforge.config.model import PlatformSpec, TenantSpec
+from kubeforge.config.spec import PlatformSpec, TenantSpec
 
 
 def _is_model(tp: Any) -> bool:
@@ -50,6 +50,8 @@ def _type_name(tp: Any) -> str:
 def _default(field) -> str:
     if field.is_required():
         return "**required**"
+    if field.default_factory is not None:
+        return "see below"
     value = field.default
     if value is PydanticUndefined or isinstance(value, BaseModel):
         return "see below" if isinstance(value, BaseModel) else ""
@@ -83,7 +85,7 @@ def config_reference() -> str:
     return "\n".join([
         "# Configuration reference",
         "",
-        "Generated from `kubeforge/config/model.py` by `kubeforge docs config`; do not edit by hand.",
+        "Generated from `kubeforge/config/spec.py` by `kubeforge docs config`; do not edit by hand.",
         "Keys are camelCase; unknown keys are errors.",
         "",
         "## `kubeforge:platform` in `stacks/Pulumi.<stack>.yaml`",

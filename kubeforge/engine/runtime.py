@@ -83,8 +83,9 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.graph = graph
         self.stack_urn: str | None = None
+        self.aliases: dict[str, list[str]] = {}
 
-    def make_urn(self, parent: str, type_: str, name: str) -> str:
+    def make_urn(self, parent: str, type_: str, name: str, *, stack: str = "", project: str = "") -> str:
         # The Pulumi engine qualifies a child's type with its parent's whole type chain
         # (the mock keeps only the last link); children of the stack are unqualified.
         # Ref: https://www.pulumi.com/docs/iac/concepts/resources/names/#urns
@@ -92,13 +93,43 @@ class RecordingMonitor(MockMonitor):
             parent_type = parent.split("::")[2]
             if parent_type != "pulumi:pulumi:Stack":
                 type_ = f"{parent_type}${type_}"
-        return f"urn:pulumi:{self.graph.stack}::{PROJECT}::{type_}::{name}"
+        return f"urn:pulumi:{stack or self.graph.stack}::{project or PROJECT}::{type_}::{name}"
+
+    def alias_urns(self, request) -> list[str]:
+        """Every URN the resource was known by, as the engine computes them from the SDK's
+        alias specs: the resource's own aliases, and those inherited from its parent's
+        aliases (a child named "<parent>-x" follows its parent's rename).
+        Ref: https://github.com/pulumi/pulumi/blob/master/pkg/resource/deploy/step_generator.go (generateAliases)
+        """
+        own: list[tuple[str, str, str]] = []  # (urn, type, name)
+        for alias in request.aliases:
+            if alias.urn:
+                urn = alias.urn
+            else:
+                spec = alias.spec
+                parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+                urn = self.make_urn(parent, spec.type or request.type, spec.name or request.name,
+                                    stack=spec.stack, project=spec.project)
+            own.append((urn, urn.split("::")[2].rsplit("$", 1)[-1], urn.rsplit("::", 1)[-1]))
+        out = [urn for urn, _, _ in own]
+        parent_aliases = self.aliases.get(request.parent, []) if request.parent else []
+        parent_name = request.parent.rsplit("::", 1)[-1] if request.parent else ""
+        for parent_alias in parent_aliases:
+            alias_parent_name = parent_alias.rsplit("::", 1)[-1]
+            for type_, name in [(request.type, request.name), *((t, n) for _, t, n in own)]:
+                if name.startswith(parent_name):
+                    name = alias_parent_name + name[len(parent_name):]
+                out.append(self.make_urn(parent_alias, type_, name))
+        return sorted(set(out))
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn
+        aliases = self.alias_urns(request)
+        self.aliases[response.urn] = aliases
         options = {
+            "aliases": aliases,
             "protect": bool(request.protect),
             "retainOnDelete": bool(request.retainOnDelete),
             "ignoreChanges": sorted(request.ignoreChanges),

@@ -13,8 +13,9 @@ import datetime as dt
 import sys
 from typing import Sequence, TextIO
 
-from kubeforge.gpu.compat import check
-from kubeforge.gpu.facts import Facts, FactsError, facts
+from kubeforge.gpu.compat import MIG_STRATEGIES, check
+from kubeforge.gpu.facts import Facts, FactsError, Toolkit, ToolkitRelease, facts
+from kubeforge.gpu.versions import DriverVersion
 
 EXIT_OK, EXIT_INCOMPATIBLE, EXIT_USAGE = 0, 1, 2
 
@@ -45,6 +46,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     chk.add_argument("--cuda", required=True, help="CUDA version of the image, e.g. 12.8 (GA) or 12.8.1")
     chk.add_argument("--gpu", choices=["a100-40gb", "a100-80gb"], help="GPU model the driver runs on")
     chk.add_argument("--mig", metavar="LAYOUT", help='MIG layout per GPU, e.g. "3g.40gb,2g.20gb,1g.10gb" or "1g.10gb*7"')
+    chk.add_argument("--mig-strategy", choices=MIG_STRATEGIES,
+                     help="GPU Operator MIG strategy the layout must suit: single needs one profile on every GPU "
+                          "(default: mixed, any layout that fits)")
     chk.add_argument("--forward-compat", action="store_true",
                      help="accept an older driver when the image ships cuda-compat-<major>-<minor>")
     chk.add_argument("--minor-compat", action="store_true",
@@ -75,6 +79,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             args.cuda,
             gpu=args.gpu,
             mig=args.mig,
+            mig_strategy=args.mig_strategy,
             forward_compat=args.forward_compat,
             minor_compat=args.minor_compat,
             allow_eol=args.allow_eol,
@@ -117,14 +122,21 @@ def render_matrix(data: Facts, today: dt.date) -> str:
             f"{major}.x" if major else "-",
             "yes" if b.number >= a100 else "no",
         ])
+
+    def needs(t: Toolkit, release: ToolkitRelease) -> str:
+        if release.min_driver:
+            return release.min_driver
+        floor = t.required_for(release)
+        return f"{floor}+ (unverified)" if isinstance(floor, DriverVersion) else f"R{floor}+ (unverified)"
+
     cuda_rows = []
     for t in data.toolkits:
         window = data.minor_compat_for(t.version.major)
         latest = t.latest
         cuda_rows.append([
             t.cuda,
-            t.ga.min_driver or f"R{t.min_branch}+ (unverified)",
-            f"{latest.label}: {latest.min_driver or 'unverified'}" if latest is not t.ga else "-",
+            needs(t, t.ga),
+            f"{latest.label}: {needs(t, latest)}" if latest is not t.ga else "-",
             f">= {window.min_driver}" if window else "-",
         ])
     return "\n".join([

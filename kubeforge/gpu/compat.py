@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import Iterable, Literal
 
 from kubeforge.gpu.facts import Branch, Facts, facts
-from kubeforge.gpu.mig import check_mig_layout, format_mig_layout, parse_mig_layout
+from kubeforge.gpu.mig import MIG_STRATEGIES, check_mig_layout, check_mig_strategy, format_mig_layout, parse_mig_layout
 from kubeforge.gpu.versions import CudaVersion, DriverVersion
 
 __all__ = [
     "CompatResult",
     "Finding",
+    "MIG_STRATEGIES",
     "UnknownBranchError",
     "branch_of",
     "check",
@@ -127,6 +128,7 @@ def check(
     today: dt.date | None = None,
     pool: str | None = None,
     minor_compat: bool = False,
+    mig_strategy: str | None = None,
     data: Facts | None = None,
 ) -> CompatResult:
     """Check one driver against one CUDA version (and optionally a GPU model and MIG layout).
@@ -136,13 +138,17 @@ def check(
     the limited feature set); by default the toolkit's minimum is required, which is what
     the seed platform's "one validated combination" lesson asks for.
 
-    Raises ValueError for a malformed driver, CUDA version or MIG layout.
+    ``mig_strategy`` is the GPU Operator's MIG strategy, ``single`` or ``mixed``; None
+    checks the layout as ``mixed`` does (any layout that fits the card).
+
+    Raises ValueError for a malformed driver, CUDA version, MIG layout or MIG strategy.
     """
     data = _data(data)
     today = today or dt.date.today()
     version = DriverVersion.parse(driver)
     wanted = CudaVersion.parse(cuda)
     layout = parse_mig_layout(mig) if mig is not None else None
+    strategy = check_mig_strategy(mig_strategy) if mig_strategy is not None else "mixed"
     result = CompatResult()
 
     branch = data.branch(version.branch)
@@ -168,13 +174,14 @@ def check(
             result._add("cuda-known", "error", f"{exc}; use one of those versions")
             release = None
         if release is not None:
-            needs = release.min_driver_version or toolkit.min_branch
+            needs = toolkit.required_for(release)
             if release.min_driver_version is None:
+                floor = f"driver >= {needs}" if isinstance(needs, DriverVersion) else f"branch R{needs} or newer"
                 result._add(
                     "cuda-unverified",
                     "warning",
                     f"CUDA {wanted}: NVIDIA's exact minimum driver is not verified in gpu-drivers/data/cuda_toolkits.yaml; "
-                    f"kubeforge requires branch R{toolkit.min_branch} or newer until it is (see {toolkit.source})",
+                    f"kubeforge requires {floor} until it is (see {toolkit.source})",
                 )
 
     # -- the branch's lifecycle ---------------------------------------------------------------
@@ -248,7 +255,7 @@ def check(
         if gpu is None:
             result._add("mig-layout", "error", "a MIG layout needs the GPU model (a100-40gb or a100-80gb) to check it against")
         elif card is not None:
-            for message in check_mig_layout(gpu, layout, data=data):
+            for message in check_mig_layout(gpu, layout, strategy=strategy, data=data):
                 result._add("mig-layout", "error", f"pool {pool}: {message}" if pool else message)
     return result
 
@@ -298,11 +305,16 @@ def _below_minimum(result, data, version, wanted, needs_text, who, subject, bran
 def check_pool(
     driver: str,
     cuda_versions: Iterable[str],
+    *,
+    mig_strategy: str | None = None,
     **options,
 ) -> CompatResult:
-    """Check a pool's driver against every CUDA version offered on it; findings are merged."""
+    """Check a pool's driver against every CUDA version offered on it; findings are merged.
+
+    ``options`` are :func:`check`'s keywords; ``mig_strategy`` is passed through to it.
+    """
     merged = CompatResult()
     for cuda in cuda_versions:
-        for finding in check(driver, cuda, **options).findings:
+        for finding in check(driver, cuda, mig_strategy=mig_strategy, **options).findings:
             merged._add(finding.rule, finding.severity, finding.message)
     return merged

@@ -1,8 +1,8 @@
 """What a GPU node of a pool must show: the expectations the node validation suite checks.
 
 Built either from command-line values (:func:`from_options`) or from a stack's config
-(:func:`from_stack`, the one place that reads kubeforge's stack model, so the suite does
-not depend on its shape).
+(:func:`from_stack`, the one place that reads kubeforge's resolved stack model, so the
+suite does not depend on its shape).
 """
 
 from __future__ import annotations
@@ -119,11 +119,11 @@ def from_options(
 
 
 def _default_stack_loader() -> Callable[[str], Any]:
-    try:
-        from kubeforge.config import load_stack  # noqa: PLC0415 - only needed with --stack
-    except ImportError as exc:
-        raise ExpectationError(f"--stack needs kubeforge's stack loader (kubeforge.config.load_stack): {exc}") from None
-    return load_stack
+    """Load a stack of the project the suite runs in (found as the CLI finds it)."""
+    from kubeforge.config.loader import load_stack  # noqa: PLC0415 - only needed with --stack
+    from kubeforge.config.project import find_project  # noqa: PLC0415
+
+    return lambda stack: load_stack(stack, find_project())
 
 
 def _required_cuda(config: Any, pool: str) -> str | None:
@@ -145,25 +145,25 @@ def from_stack(stack: str, pool: str, *, load_stack: Callable[[str], Any] | None
         config = loader(stack)
     except Exception as exc:  # the loader's own errors already say what is wrong
         raise ExpectationError(f"stack {stack!r} could not be loaded: {exc}") from None
-    pools = getattr(config, "node_pools", None) or {}
-    if pool not in pools:
-        raise ExpectationError(f"stack {stack!r} has no node pool {pool!r}; its pools are {', '.join(sorted(pools)) or 'none'}")
-    spec = pools[pool]
-    gpu = getattr(spec, "gpu", None)
-    if gpu is None:
-        raise ExpectationError(f"pool {pool!r} of stack {stack!r} is not a GPU pool (it has no 'gpu')")
-    mig_spec = getattr(gpu, "mig", None)
-    if mig_spec is None:
+    gpu_pools = getattr(config, "gpu_pools", None) or {}
+    if pool not in gpu_pools:
+        cpu_pools = getattr(config, "cpu_pools", None) or {}
+        if pool in cpu_pools:
+            raise ExpectationError(f"pool {pool!r} of stack {stack!r} is not a GPU pool (it has no 'gpu')")
+        pools = sorted({*gpu_pools, *cpu_pools})
+        raise ExpectationError(f"stack {stack!r} has no node pool {pool!r}; its pools are {', '.join(pools) or 'none'}")
+    spec = gpu_pools[pool]
+    if spec.mig is None:
         mig = "off"
-    elif getattr(mig_spec, "profiles", None):
-        mig = format_mig_layout(dict(mig_spec.profiles))
+    elif spec.mig.profiles:
+        mig = format_mig_layout(dict(spec.mig.profiles))
     else:
-        mig = mig_spec.layout
+        mig = spec.mig.layout
     return from_options(
         driver=spec.driver,
         cuda=_required_cuda(config, pool),
-        gpu_model=gpu.model,
-        gpu_count=gpu.per_node,
+        gpu_model=spec.model,
+        gpu_count=spec.gpus_per_node,
         mig=mig,
         fabric_manager=fabric_manager,
         ecc_uncorrected_max=ecc_uncorrected_max,

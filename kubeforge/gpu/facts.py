@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kubeforge.gpu.versions import CudaVersion, DriverVersion
 
@@ -127,9 +127,24 @@ class Toolkit(_Fact):
     def latest(self) -> ToolkitRelease:
         return self.releases[-1]
 
+    @model_validator(mode="after")
+    def _unverified_ga_has_a_branch(self) -> "Toolkit":
+        if self.ga.min_driver is None and self.min_branch is None:
+            raise ValueError(f"CUDA {self.cuda}: a GA row without min_driver needs min_branch, or nothing is required")
+        return self
+
     @property
     def verified(self) -> bool:
         return all(r.min_driver is not None for r in self.releases)
+
+    def required_for(self, release: ToolkitRelease) -> DriverVersion | int:
+        """NVIDIA's minimum for ``release``; where that is unverified, the newest verified
+        minimum of an earlier release of this toolkit, else the branch ``min_branch``."""
+        if release.min_driver_version is not None:
+            return release.min_driver_version
+        earlier = self.releases[: self.releases.index(release)]
+        verified = [r.min_driver_version for r in earlier if r.min_driver_version is not None]
+        return max(verified) if verified else self.min_branch  # type: ignore[return-value]
 
     def release(self, cuda: CudaVersion) -> ToolkitRelease:
         if cuda.patch is None:
@@ -209,6 +224,8 @@ class MigProfile(_Fact):
     memory_slices: int = Field(ge=1)
     max_instances: int = Field(ge=1)
     memory_gib: float | None = None
+    # None where a card's placements are not recorded; then only slice arithmetic applies.
+    placements: tuple[int, ...] | None = None
 
 
 class Gpu(_Fact):
@@ -222,6 +239,16 @@ class Gpu(_Fact):
     source: str
     note: str | None = None
     profiles: tuple[MigProfile, ...]
+
+    @model_validator(mode="after")
+    def _placements_fit_the_card(self) -> "Gpu":
+        for p in self.profiles:
+            for start in p.placements or ():
+                if start < 0 or start + p.memory_slices > self.memory_slices:
+                    raise ValueError(
+                        f"{self.id}: placement {start} of {p.name} runs past the card's {self.memory_slices} memory slices"
+                    )
+        return self
 
     def profile(self, name: str) -> MigProfile | None:
         return next((p for p in self.profiles if p.name == name), None)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from kubeforge.catalog import available_releases, load_release
-from kubeforge.config.model import ComponentsSpec
+from kubeforge.config.spec import ComponentsSpec
 from kubeforge.gpu.compat import min_driver
 
 RELEASES = available_releases()

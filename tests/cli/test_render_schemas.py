@@ -6,8 +6,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from kubeforge.config import load_stack
+from kubeforge.config.loader import load_stack
 from kubeforge.render import render
+from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize("stack,graph_fixture", [
@@ -15,7 +16,7 @@ from kubeforge.render import render
 ])
 def test_rendered_objects_pass_strict_kubernetes_schema_validation(request, tmp_path, stack, graph_fixture):
     graph = request.getfixturevalue(graph_fixture)
-    version = load_stack(stack).platform.kubernetes_version
+    version = load_stack(stack, ROOT).kubernetes_version
     files = render(graph, tmp_path / stack)
     objects = [yaml.safe_load(f.read_text()) for f in files if f.name.endswith(".yaml") and ".patch." not in f.name]
     checked = 0

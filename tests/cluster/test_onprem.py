@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kubeforge.config import load_stack
+from kubeforge.config.loader import load_stack
 from kubeforge.errors import ConfigError
 
 

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from kubeforge.catalog import load_release
-from kubeforge.config import load_stack
+from kubeforge.config.loader import load_stack
 from kubeforge.errors import ConfigError
 
 PIN = load_release("2026.11").components["gpuOperator"].charts[0]
@@ -45,10 +45,11 @@ def test_gcp_operator_uses_the_cos_installed_driver_from_gkes_directory(gcp_grap
 
 def test_gcp_installs_each_pinned_driver_with_the_cos_installer(gcp_graph):
     (ds,) = gcp_graph.of_type("kubernetes:apps/v1:DaemonSet")
-    assert ds.inputs["metadata"] == {
-        "name": "nvidia-driver-580-173-02", "namespace": "kube-system",
-        "labels": {"app.kubernetes.io/name": "nvidia-driver-580-173-02", "app.kubernetes.io/managed-by": "kubeforge"},
-    }
+    assert (ds.inputs["metadata"]["name"], ds.inputs["metadata"]["namespace"]) == ("nvidia-driver-580-173-02",
+                                                                                  "kube-system")
+    assert ds.inputs["metadata"]["labels"]["app.kubernetes.io/version"] == "580.173.02"
+    # Selectors are immutable: the one the DaemonSet was first created with.
+    assert ds.inputs["spec"]["selector"] == {"matchLabels": {"app.kubernetes.io/name": "nvidia-driver-580-173-02"}}
     pod = ds.inputs["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {"kubeforge.io/gpu-driver": "580.173.02"}
     (install,) = pod["initContainers"]
@@ -92,8 +93,10 @@ def test_mig_strategy_and_layout_come_from_the_pool(project, onprem_platform, te
     assert patch.inputs["metadata"]["labels"]["nvidia.com/mig.config"] == "kubeforge-a100"
 
 
-def test_version_override_and_values_are_applied(project, onprem_platform, tenant_spec):
-    onprem_platform["components"] = {"gpuOperator": {"version": "v26.3.3", "values": {"dcgmExporter": {"enabled": False}}}}
+def test_version_override_and_values_overrides_are_applied(project, onprem_platform, tenant_spec):
+    onprem_platform["components"] = {
+        "gpuOperator": {"version": "v26.3.3", "valuesOverrides": {"dcgmExporter": {"enabled": False}}},
+    }
     graph = project.stack(onprem_platform).tenant("team-a", tenant_spec).preview()
     release = _release(graph)
     assert release["version"] == "v26.3.3"

@@ -7,12 +7,12 @@ import json
 import pytest
 
 from kubeforge.cli import main
-from kubeforge.config import load_stack
+from kubeforge.config.loader import load_stack
 from kubeforge.engine import EngineError
 
 
 def _run(capsys, project, *args: str) -> tuple[int, str, str]:
-    code = main(["--project", str(project.path), *args])
+    code = main(["-C", str(project.path), *args])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -97,7 +97,8 @@ def test_duplicate_yaml_key_is_rejected_not_silently_overwritten(capsys, project
     project.stack(None, raw="config:\n  kubeforge:platform:\n    target: aws\n    target: onprem\n")
     code, _, err = _run(capsys, project, "validate", "--stack", "test")
     assert code == 2
-    assert "stacks/Pulumi.test.yaml:4:5: malformed YAML: duplicate key 'target'" in err
+    assert "stacks/Pulumi.test.yaml:4:5: duplicate key (first at line 3, column 5)" in err
+    assert "(got 'target')" in err
 
 
 def test_missing_stack_lists_the_stacks_there_are(capsys, project, onprem_platform):
@@ -177,16 +178,17 @@ def test_valid_stack_reports_what_it_describes(capsys, project, onprem_platform,
 def test_onprem_settings_block_may_be_omitted(project, onprem_platform, tenant_spec):
     del onprem_platform["onprem"]
     project.stack(onprem_platform).tenant("team-a", tenant_spec)
-    assert load_stack("test", project.path).platform.target == "onprem"
+    assert load_stack("test", project.path).target == "onprem"
 
 
 def test_every_shipped_stack_validates():
-    from kubeforge.config import available_stacks, project_root
+    from kubeforge.config.loader import available_stacks
+    from tests.conftest import ROOT
 
-    stacks = available_stacks(project_root())
+    stacks = available_stacks(ROOT)
     assert "local" in stacks
     for stack in stacks:
-        load_stack(stack)
+        load_stack(stack, ROOT)
 
 
 def test_config_json_round_trip_matches_file(project, onprem_platform, tenant_spec):
@@ -228,7 +230,7 @@ def test_invalid_mig_layout_is_rejected_at_load(capsys, project, onprem_platform
 def test_valid_mig_layout_is_accepted(project, onprem_platform, tenant_spec):
     onprem_platform["nodePools"]["a100"]["gpu"]["mig"] = {"strategy": "mixed", "layout": "3g.40gb,2g.20gb,1g.10gb"}
     project.stack(onprem_platform).tenant("team-a", tenant_spec)
-    assert load_stack("test", project.path).gpu_pools["a100"].spec.gpu.mig.layout == "3g.40gb,2g.20gb,1g.10gb"
+    assert load_stack("test", project.path).gpu_pools["a100"].mig.layout == "3g.40gb,2g.20gb,1g.10gb"
 
 
 def test_a_kubeconfig_on_a_cloud_stack_is_rejected_not_ignored(capsys, project, tenant_spec):

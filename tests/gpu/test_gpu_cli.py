@@ -55,3 +55,22 @@ def test_matrix_prints_branches_and_cuda_minimums():
     lines = proc.stdout.splitlines()
     assert any(line.split()[:4] == ["R580", "LTSB", "2028-06", "supported"] for line in lines)
     assert any(line.split()[:2] == ["12.8", "570.26"] for line in lines)
+
+
+def test_check_exits_1_when_the_single_mig_strategy_gets_a_mixed_layout():
+    proc = kubeforge_gpu("check", "--driver", "580.95.05", "--cuda", "12.8", "--gpu", "a100-80gb",
+                         "--mig", "3g.40gb,2g.20gb,1g.10gb*2", "--mig-strategy", "single", "--today", "2026-11-23")
+    assert proc.returncode == 1
+    assert "error: MIG strategy single needs every MIG device on the node to be the same profile" in proc.stdout
+
+
+def test_check_exits_0_when_the_single_mig_strategy_gets_one_profile():
+    proc = kubeforge_gpu("check", "--driver", "580.95.05", "--cuda", "12.8", "--gpu", "a100-80gb",
+                         "--mig", "1g.10gb*7", "--mig-strategy", "single", "--today", "2026-11-23")
+    assert proc.returncode == 0 and "compatible:" in proc.stdout
+
+
+def test_check_exits_2_for_a_mig_strategy_other_than_single_or_mixed():
+    proc = kubeforge_gpu("check", "--driver", "580.95.05", "--cuda", "12.8", "--gpu", "a100-80gb",
+                         "--mig", "1g.10gb*7", "--mig-strategy", "none")
+    assert proc.returncode == 2 and "invalid choice: 'none'" in proc.stderr

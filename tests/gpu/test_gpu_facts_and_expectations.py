@@ -80,14 +80,23 @@ def test_an_exact_gpu_name_is_accepted_as_the_model():
 
 
 def _stack(mig=None):
-    pool = SimpleNamespace(driver="580.95.05", gpu=SimpleNamespace(model="a100-80gb", per_node=8, mig=mig))
+    pool = SimpleNamespace(driver="580.95.05", model="a100-80gb", gpus_per_node=8, mig=mig)
     images = {"nb": SimpleNamespace(cuda="12.8"), "train": SimpleNamespace(cuda="13.0")}
-    return SimpleNamespace(node_pools={"a100": pool, "cpu": SimpleNamespace(gpu=None)},
+    return SimpleNamespace(gpu_pools={"a100": pool}, cpu_pools={"cpu": SimpleNamespace()},
                            release=SimpleNamespace(images=images))
 
 
+def test_from_stack_reads_the_shipped_stack_of_the_project_it_runs_in(monkeypatch):
+    from tests.conftest import ROOT
+
+    monkeypatch.chdir(ROOT / "stacks")  # found upward, as the CLI finds it
+    expectation = from_stack("aws-prod", "a100")
+    assert (expectation.driver, expectation.gpu_count, expectation.mig) == ("580.159.03", 8, None)
+
+
 def test_from_stack_reads_driver_gpus_mig_and_the_newest_image_cuda():
-    mig = SimpleNamespace(strategy="mixed", layout="3g.40gb,2g.20gb,1g.10gb*2")
+    mig = SimpleNamespace(strategy="mixed", layout="3g.40gb,2g.20gb,1g.10gb*2",
+                          profiles={"3g.40gb": 1, "2g.20gb": 1, "1g.10gb": 2})
     expectation = from_stack("aws-prod", "a100", load_stack=lambda name: _stack(mig))
     assert (expectation.driver, expectation.cuda_min, expectation.gpu_count, expectation.pins) == \
         ("580.95.05", "13.0", 8, "pool a100")

@@ -1,41 +1,72 @@
-"""The typed configuration model for one kubeforge platform.
+"""The spec: what a user writes, as typed models (the first stage of loading).
 
 A stack's ``kubeforge:platform`` config value validates into :class:`PlatformSpec`;
 each ``stacks/tenants/<name>.yaml`` validates into :class:`TenantSpec`. The keys are
 camelCase in YAML (as in every Kubernetes and Pulumi document) and snake_case in Python.
 Unknown keys are errors, so a typo never passes silently. Everything here documents
 itself: ``kubeforge docs config`` generates docs/CONFIG.md from these declarations.
+
+Every value that can reach a manifest or a script is bounded here: patterns are matched
+whole and ASCII-only, strings have a maximum length and numbers a range Kubernetes (or the
+cloud) accepts. Checks across fields live in :mod:`kubeforge.config.checks`; the model
+components read is :mod:`kubeforge.config.resolved`.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    create_model,
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
+from pydantic.alias_generators import to_camel, to_snake
 from pydantic_core import PydanticCustomError
 
+from kubeforge import catalog
+from kubeforge.gpu.facts import facts
+
+# Python patterns are compiled ASCII-only and always used with fullmatch, so neither a
+# trailing newline ("$" matches before one) nor a non-ASCII digit ("\d" is Unicode) passes.
+# Pydantic's Field(pattern=...) uses Rust's regex engine, where "$" is end of text; those
+# patterns spell digits [0-9] for the same reason.
 # Ref: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-label-names
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", re.ASCII)
 # Ref: https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/
-QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+QUANTITY = re.compile(r"([0-9]{1,15}(\.[0-9]{1,6})?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?", re.ASCII)
 _QUANTITY_FACTORS = {
     None: 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
     "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
 }
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-DRIVER_VERSION = re.compile(r"^\d{3}\.\d{1,3}(\.\d{1,3})?$")
-K8S_MINOR = re.compile(r"^1\.\d{2}$")
+# An e-mail as identity providers assert it; RFC 5321 caps a path at 254 characters.
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+", re.ASCII)
+DRIVER_VERSION = re.compile(r"[0-9]{3}\.[0-9]{1,3}(\.[0-9]{1,3})?", re.ASCII)
+K8S_MINOR = re.compile(r"1\.[0-9]{2}", re.ASCII)
+# Label keys: an optional DNS-subdomain prefix and a name of at most 63 characters; values
+# at most 63 characters, alphanumeric at both ends.
+# Ref: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set
+LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?", re.ASCII)
+LABEL_PREFIX = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", re.ASCII)
+LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?", re.ASCII)
+# Label prefixes kubeforge and NVIDIA's operators write: a pool's own labels may not set
+# them, so no config can relabel a node's pinned driver or MIG layout.
+RESERVED_LABEL_PREFIXES = ("kubeforge.io/", "nvidia.com/", "app.kubernetes.io/", "kubernetes.io/",
+                           "k8s.io/", "cloud.google.com/", "eks.amazonaws.com/")
+# Longest key kept for a "did you mean" hint: difflib is quadratic in the key's length.
+_HINT_MAX_KEY = 64
+
+GPU_MODELS: tuple[str, ...] = tuple(gpu.id for gpu in facts().gpus)
+"""The one GPU model table: gpu-drivers/data/mig_profiles.yaml."""
 
 
 class Spec(BaseModel):
@@ -58,18 +89,19 @@ class Spec(BaseModel):
         accepted = [f.alias or name for name, f in cls.model_fields.items()]
         for key in data:
             if key not in accepted:
-                hint = difflib.get_close_matches(str(key), accepted, n=1)
+                text = str(key)
+                hint = difflib.get_close_matches(text, accepted, n=1) if len(text) <= _HINT_MAX_KEY else []
                 did_you_mean = f"; did you mean '{hint[0]}'?" if hint else ""
                 raise PydanticCustomError(
                     "unknown_key",
                     "unknown key '{key}'; accepted keys: {accepted}{hint}",
-                    {"key": key, "accepted": ", ".join(accepted), "hint": did_you_mean},
+                    {"key": text[:40], "accepted": ", ".join(accepted), "hint": did_you_mean},
                 )
         return data
 
 
 def _dns_label(value: str) -> str:
-    if len(value) > 63 or not DNS1123_LABEL.match(value):
+    if len(value) > 63 or not DNS1123_LABEL.fullmatch(value):
         raise PydanticCustomError(
             "dns_label",
             "must be a DNS-1123 label: at most 63 lowercase letters, digits and '-', "
@@ -79,8 +111,10 @@ def _dns_label(value: str) -> str:
 
 
 def _quantity(value: Any) -> str:
+    if isinstance(value, bool):
+        raise PydanticCustomError("quantity", "must be a Kubernetes quantity such as 1600Gi, 2Ti or 500m")
     text = str(value)
-    if not QUANTITY.match(text):
+    if len(text) > 24 or not QUANTITY.fullmatch(text):
         raise PydanticCustomError(
             "quantity",
             "must be a non-negative Kubernetes quantity such as 1600Gi, 2Ti or 500m",
@@ -89,44 +123,83 @@ def _quantity(value: Any) -> str:
 
 
 def _email(value: str) -> str:
-    if not EMAIL.match(value):
+    if len(value) > 254 or not EMAIL.fullmatch(value):
         raise PydanticCustomError("email", "must be an e-mail address (the identity the auth provider asserts)")
     return value
 
 
 def _driver(value: str) -> str:
-    if not DRIVER_VERSION.match(value):
+    if not DRIVER_VERSION.fullmatch(value):
         raise PydanticCustomError(
             "driver_version", "must be an exact NVIDIA driver version such as 580.95.05 (branch.minor.patch)"
         )
     return value
 
 
+def _label_key(key: str) -> str:
+    prefix, slash, name = key.rpartition("/")
+    if len(key) > 317 or not LABEL_NAME.fullmatch(name) or (slash and (len(prefix) > 253 or not LABEL_PREFIX.fullmatch(prefix))):
+        raise PydanticCustomError(
+            "label_key",
+            "label key {key} must be an optional DNS-subdomain prefix and '/', then at most 63 letters, digits, "
+            "'-', '_' or '.', starting and ending with a letter or digit",
+            {"key": repr(key[:40])},
+        )
+    return key
+
+
+def _label_value(value: str) -> str:
+    if not LABEL_VALUE.fullmatch(value):
+        raise PydanticCustomError(
+            "label_value",
+            "label values are at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+        )
+    return value
+
+
+def _user_labels(labels: dict[str, str]) -> dict[str, str]:
+    for key in labels:
+        if key.startswith(RESERVED_LABEL_PREFIXES):
+            raise PydanticCustomError(
+                "reserved_label",
+                "label {key} uses a prefix kubeforge or the cluster sets itself ({prefixes}); choose another prefix",
+                {"key": repr(key[:40]), "prefixes": ", ".join(RESERVED_LABEL_PREFIXES)},
+            )
+    return labels
+
+
 def quantity_value(text: str) -> Decimal:
     """A Kubernetes quantity as a number (bytes for memory, cores for CPU)."""
-    match = QUANTITY.match(text)
+    match = QUANTITY.fullmatch(text)
     if not match:
-        raise ValueError(f"not a quantity: {text}")
+        raise ValueError(f"not a quantity: {text[:40]!r}")
     try:
         return Decimal(match.group(1)) * Decimal(_QUANTITY_FACTORS[match.group(3)])
-    except InvalidOperation as exc:  # pragma: no cover - regex guarantees digits
-        raise ValueError(f"not a quantity: {text}") from exc
+    except InvalidOperation as exc:  # pragma: no cover - the pattern guarantees digits
+        raise ValueError(f"not a quantity: {text[:40]!r}") from exc
 
 
-DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+DnsLabel = Annotated[str, Field(max_length=63), AfterValidator(_dns_label)]
 # Node names are DNS-1123 subdomains. Ref: https://kubernetes.io/docs/concepts/architecture/nodes/
-DnsSubdomain = Annotated[str, Field(max_length=253, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+DnsSubdomain = Annotated[
+    str, Field(max_length=253, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+]
 Quantity = Annotated[str | int | float, AfterValidator(_quantity)]
-Email = Annotated[str, AfterValidator(_email)]
-DriverVersion = Annotated[str, AfterValidator(_driver)]
-Cidr = Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")]
+Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+DriverVersion = Annotated[str, Field(max_length=16), AfterValidator(_driver)]
+Cidr = Annotated[str, Field(max_length=18, pattern=r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$")]
+LabelKey = Annotated[str, Field(max_length=317), AfterValidator(_label_key)]
+LabelValue = Annotated[str, Field(max_length=63), AfterValidator(_label_value)]
+Labels = Annotated[dict[LabelKey, LabelValue], Field(max_length=64)]
+UserLabels = Annotated[Labels, AfterValidator(_user_labels)]
+GpuModel = Literal[GPU_MODELS]  # type: ignore[valid-type]
 
 
 # --- target settings ---------------------------------------------------------------
 
 
 class AwsSettings(Spec):
-    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    region: str = Field(max_length=32, pattern=r"^[a-z]{2}(-gov)?-[a-z]{1,16}-[0-9]$")
     """AWS region, e.g. us-west-2."""
     availability_zones: int = Field(default=3, ge=2, le=6)
     """How many AZs the VPC spans (private + public subnet in each); EKS needs at least 2."""
@@ -134,9 +207,11 @@ class AwsSettings(Spec):
     """VPC address range; split into one /19 private and one /22 public subnet per AZ."""
     public_endpoint: bool = False
     """Expose the EKS API endpoint publicly. Off: the API is reachable only from the VPC."""
-    public_access_cidrs: list[Cidr] = []
+    public_access_cidrs: list[Cidr] = Field(default=[], max_length=40)
     """CIDRs allowed to reach a public endpoint; required (and never 0.0.0.0/0) when it is on."""
-    admin_role_arns: list[str] = []
+    admin_role_arns: list[
+        Annotated[str, Field(max_length=2048, pattern=r"^arn:aws[a-z-]{0,8}:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")]
+    ] = Field(default=[], max_length=32)
     """IAM role ARNs granted cluster-admin through EKS access entries."""
 
     @model_validator(mode="after")
@@ -153,11 +228,13 @@ class AwsSettings(Spec):
 
 
 class GcpSettings(Spec):
-    project: str = Field(pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
+    project: str = Field(max_length=30, pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
     """GCP project id."""
-    region: str = Field(pattern=r"^[a-z]+-[a-z]+\d$")
+    region: str = Field(max_length=32, pattern=r"^[a-z]{1,16}-[a-z]{1,16}[0-9]{1,2}$")
     """GCP region, e.g. us-central1."""
-    zones: list[Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+\d-[a-z]$")]] = Field(min_length=1)
+    zones: list[Annotated[str, Field(max_length=36, pattern=r"^[a-z]{1,16}-[a-z]{1,16}[0-9]{1,2}-[a-z]$")]] = Field(
+        min_length=1, max_length=8
+    )
     """Zones of the region for node pools; GPU pools use the first (A100 capacity is zonal,
     and compact placement keeps a pool in one zone). Check A100 availability per zone:
     https://cloud.google.com/compute/docs/gpus/gpu-regions-zones"""
@@ -169,7 +246,7 @@ class GcpSettings(Spec):
     """Secondary range for pod IPs (VPC-native)."""
     services_cidr: Cidr = "10.64.0.0/20"
     """Secondary range for Service IPs (VPC-native)."""
-    master_authorized_cidrs: list[Cidr] = []
+    master_authorized_cidrs: list[Cidr] = Field(default=[], max_length=50)
     """CIDRs allowed to reach the control plane endpoint (never 0.0.0.0/0)."""
 
     @field_validator("master_authorized_cidrs")
@@ -184,7 +261,7 @@ class OnPremSettings(Spec):
     driver_install: Literal["host", "operator"] = "host"
     """Who installs the pinned NVIDIA driver on the GPU nodes: the host install scripts in
     gpu-drivers/install (then validated with gpu-drivers/validate), or the GPU Operator."""
-    kubeconfig_context: str | None = None
+    kubeconfig_context: str | None = Field(default=None, max_length=253, pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.@:/]*$")
     """Context to use from the kubeconfig. The kubeconfig itself comes from the secret
     config value ``kubeforge:kubeconfig`` or, when that is unset, from $KUBECONFIG or
     ~/.kube/config on the machine that runs ``pulumi up``."""
@@ -196,14 +273,14 @@ class OnPremSettings(Spec):
 class MigSpec(Spec):
     strategy: Literal["single", "mixed"] = "mixed"
     """GPU Operator MIG strategy: single (one profile on every GPU) or mixed."""
-    layout: str
+    layout: str = Field(max_length=200, pattern=r"^[0-9a-z.,*+ ]+$")
     """MIG layout applied to every GPU of the pool, e.g. "3g.40gb,2g.20gb,1g.10gb" or "1g.10gb*7"."""
 
 
 class GpuSpec(Spec):
-    model: Literal["a100-40gb", "a100-80gb"]
+    model: GpuModel
     """GPU model; picks the machine type with ``perNode``."""
-    per_node: int = Field(ge=1)
+    per_node: int = Field(ge=1, le=16)
     """GPUs per node. AWS: 8. GCP: 1, 2, 4, 8 (and 16 for a100-40gb). On-prem: 1, 2, 4, 8."""
     mig: MigSpec | None = None
     """Partition every GPU with MIG; omit to use whole GPUs."""
@@ -212,7 +289,7 @@ class GpuSpec(Spec):
 class NodePoolSpec(Spec):
     gpu: GpuSpec | None = None
     """Make this a GPU pool. Without it the pool is a CPU pool for platform services."""
-    min: int = Field(default=0, ge=0)
+    min: int = Field(default=0, ge=0, le=1000)
     """Minimum nodes (GPU pools: keep 0 so an idle pool costs nothing)."""
     max: int = Field(default=1, ge=1, le=1000)
     """Maximum nodes; GPU capacity for quota checks is ``max * gpu.perNode``."""
@@ -220,15 +297,16 @@ class NodePoolSpec(Spec):
     """Pinned NVIDIA driver (required for GPU pools), e.g. 580.95.05."""
     allow_eol_driver: bool = False
     """Accept a driver branch past NVIDIA's end of life (not recommended)."""
-    machine_type: str | None = None
+    machine_type: str | None = Field(default=None, max_length=64, pattern=r"^[a-z0-9][-a-z0-9.]*$")
     """CPU pools: instance/machine type. GPU pools take theirs from the machine-type table."""
     disk_gb: int = Field(default=200, ge=50, le=16000)
     """Root volume size."""
-    labels: dict[str, str] = {}
-    """Extra node labels."""
-    nodes: list[DnsSubdomain] = []
+    labels: UserLabels = {}
+    """Extra node labels. Prefixes kubeforge and the cluster set themselves (kubeforge.io/,
+    nvidia.com/, kubernetes.io/, ...) are refused: kubeforge's labels always win."""
+    nodes: list[DnsSubdomain] = Field(default=[], max_length=1000)
     """On-prem: names of the existing nodes that form this pool; kubeforge labels and taints them."""
-    node_selector: dict[str, str] = {}
+    node_selector: Labels = {}
     """On-prem: a label selector for the existing nodes of this pool, instead of ``nodes``;
     a DaemonSet labels and taints every matching node, including nodes that join later.
     ``max`` is then the pool's node count for capacity checks."""
@@ -250,9 +328,9 @@ class NodePoolSpec(Spec):
 
 
 class NfsServer(Spec):
-    server: str
+    server: str = Field(max_length=253, pattern=r"^[A-Za-z0-9]([-A-Za-z0-9.:]*[A-Za-z0-9])?$")
     """Host name or address of the NFS server."""
-    path: str = Field(pattern=r"^/")
+    path: str = Field(max_length=1024, pattern=r"^(/[A-Za-z0-9._-]+)+/?$")
     """Exported path, e.g. /export/kubeforge."""
 
 
@@ -268,7 +346,9 @@ class FileStorageSpec(Spec):
 class ObjectStorageSpec(Spec):
     enabled: bool = True
     """Object storage for pipeline artifacts and models (S3, GCS, or S3-compatible on-prem)."""
-    endpoint: str | None = None
+    endpoint: str | None = Field(
+        default=None, max_length=512, pattern=r"^https?://[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[A-Za-z0-9._~-]*)*$"
+    )
     """On-prem: URL of the existing S3-compatible service."""
     retain_on_delete: bool = True
     """Keep buckets when the stack is destroyed (data outlives the platform)."""
@@ -286,9 +366,60 @@ class QueueDefaults(Spec):
     """Let other queues borrow idle guaranteed capacity and reclaim it when needed."""
 
 
-class SchedulerSpec(Spec):
+# --- components: one shape for all (deployKF's) ---------------------------------------------
+
+ComponentVersion = Annotated[str, Field(max_length=32, pattern=r"^v?[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}$")]
+# Keys that choose what runs: images and chart or app versions come from the catalog only.
+PINNED_VALUE_KEYS = frozenset({"image", "images", "repository", "registry", "tag", "digest", "version"})
+
+
+def _no_pinned_keys(values: dict[str, Any]) -> dict[str, Any]:
+    stack: list[tuple[str, Any]] = [("", values)]
+    while stack:  # iterative: the parser already bounds depth and size
+        prefix, node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(key, str) and key in PINNED_VALUE_KEYS:
+                raise PydanticCustomError(
+                    "pinned_value",
+                    "{path} is pinned by the catalog (images and versions: set the component's 'version' to "
+                    "another version the catalog lists); remove it from valuesOverrides",
+                    {"path": path[:120]},
+                )
+            stack.append((path, value))
+    return values
+
+
+class ComponentSpec(Spec):
+    """The settings every upstream component takes (deployKF's component shape)."""
+
+    pinned_values: ClassVar[tuple[str, ...]] = ()
+    """Value paths kubeforge sets from config or facts; valuesOverrides may not change them."""
+
     enabled: bool = True
-    """Install Volcano and give every tenant a queue."""
+    """Install this component."""
+    version: ComponentVersion | None = None
+    """Install another version than the release pins; only a version the catalog lists for
+    this component is accepted (``kubeforge docs versions``)."""
+    values_overrides: Annotated[dict[str, Any], AfterValidator(_no_pinned_keys)] = {}
+    """Helm values deep-merged over kubeforge's own (Helm-based components only): the escape
+    hatch for settings kubeforge does not model. Images, versions and the values kubeforge
+    derives from config (e.g. the GPU Operator's driver) cannot be overridden here."""
+
+
+class GpuOperatorSpec(ComponentSpec):
+    """The NVIDIA GPU Operator: its driver, toolkit and MIG settings follow the GPU pools."""
+
+    # Derived from the pools' pins and the driver install path (components/gpu/operator.py).
+    pinned_values: ClassVar[tuple[str, ...]] = (
+        "driver", "toolkit", "mig.strategy", "migManager.config", "hostPaths", "cdi",
+    )
+
+
+class SchedulerSpec(ComponentSpec):
+    """The Volcano batch scheduler (catalog key ``volcano``) and its queues."""
+
     policy: Literal["binpack", "spread"] = "binpack"
     """Node ordering: binpack fills GPU nodes before opening new ones; spread balances."""
     gang: bool = True
@@ -299,44 +430,27 @@ class SchedulerSpec(Spec):
     """Defaults for every tenant's queue."""
 
 
-class ComponentSpec(Spec):
-    enabled: bool = True
-    """Install this component."""
-    version: str | None = None
-    """Override the catalog's pinned version (recorded as an override in render output)."""
-    values: dict[str, Any] = {}
-    """Helm values merged over kubeforge's defaults (charts only)."""
+# Catalog components configured outside ``components:`` (section name -> catalog key).
+TOP_LEVEL_COMPONENTS: dict[str, str] = {"scheduler": "volcano"}
+# Catalog components with typed keys of their own; every other one takes ComponentSpec.
+COMPONENT_SPECS: dict[str, type[ComponentSpec]] = {"gpuOperator": GpuOperatorSpec}
 
 
-class ComponentsSpec(Spec):
-    cert_manager: ComponentSpec = ComponentSpec()
-    """cert-manager: certificates for webhooks and ingress."""
-    istio: ComponentSpec = ComponentSpec()
-    """Istio service mesh (Kubeflow's ingress and auth path)."""
-    auth: ComponentSpec = ComponentSpec()
-    """Dex and oauth2-proxy: login for the platform's web apps."""
-    gpu_operator: ComponentSpec = ComponentSpec()
-    """NVIDIA GPU Operator: device plugin, MIG manager, DCGM exporter (and the driver where it installs it)."""
-    monitoring: ComponentSpec = ComponentSpec()
-    """kube-prometheus-stack: Prometheus and Grafana, scraping the DCGM exporter."""
-    notebooks: ComponentSpec = ComponentSpec()
-    """Kubeflow notebook controller and Jupyter web app."""
-    training: ComponentSpec = ComponentSpec()
-    """Kubeflow Training Operator (PyTorchJob, TFJob, MPIJob, ...)."""
-    katib: ComponentSpec = ComponentSpec()
-    """Katib hyperparameter tuning."""
-    kserve: ComponentSpec = ComponentSpec()
-    """KServe model serving."""
-    pipelines: ComponentSpec = ComponentSpec()
-    """Kubeflow Pipelines."""
+def _components_spec() -> type[Spec]:
+    """``components:``: one block per catalog component, generated from the catalog, so a
+    component added to the catalog is configurable (and documented) with no edit here."""
+    fields: dict[str, Any] = {}
+    for key, description in catalog.component_descriptions().items():
+        if key in TOP_LEVEL_COMPONENTS.values():
+            continue
+        settings = COMPONENT_SPECS.get(key, ComponentSpec)
+        fields[to_snake(key)] = (settings, Field(default_factory=settings, alias=key, description=description))
+    model = create_model("ComponentsSpec", __base__=Spec, __doc__="The platform's upstream components.", **fields)
+    model.__module__ = __name__
+    return model
 
-    def enabled(self) -> dict[str, ComponentSpec]:
-        """Enabled components by catalog name (camelCase)."""
-        return {
-            (field.alias or name): getattr(self, name)
-            for name, field in type(self).model_fields.items()
-            if getattr(self, name).enabled
-        }
+
+ComponentsSpec = _components_spec()
 
 
 # --- the platform --------------------------------------------------------------------
@@ -345,7 +459,7 @@ class ComponentsSpec(Spec):
 class PlatformSpec(Spec):
     """The ``kubeforge:platform`` stack config value."""
 
-    release: str
+    release: str = Field(max_length=16, pattern=r"^[0-9]{4}\.[0-9]{2}$")
     """Catalog release pinning every upstream component, e.g. "2026.11"."""
     target: Literal["aws", "gcp", "onprem"]
     """Where the cluster runs: a new EKS or GKE cluster, or an existing cluster (onprem)."""
@@ -363,15 +477,15 @@ class PlatformSpec(Spec):
     """Shared file storage (NAS) and object storage."""
     scheduler: SchedulerSpec = SchedulerSpec()
     """The Volcano batch scheduler and its queues."""
-    components: ComponentsSpec = ComponentsSpec()
-    """The platform's upstream components; each is on by default at the catalog's version."""
-    tenants: list[DnsLabel] = []
+    components: ComponentsSpec = ComponentsSpec()  # type: ignore[valid-type]
+    """The platform's upstream components; each is on by default at the release's version."""
+    tenants: list[DnsLabel] = Field(default=[], max_length=5000)
     """Tenants on this stack; each is read from stacks/tenants/<name>.yaml."""
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
     def _k8s_syntax(cls, v: Any) -> Any:
-        if not isinstance(v, str) or not K8S_MINOR.match(v):
+        if not isinstance(v, str) or not K8S_MINOR.fullmatch(v):
             raise PydanticCustomError(
                 "k8s_version", 'must be a Kubernetes minor version as a string, such as "1.34"'
             )
@@ -419,11 +533,11 @@ class TenantQuota(Spec):
     """CPU cores the tenant's pods may request in total."""
     memory: Quantity
     """Memory the tenant's pods may request in total, e.g. 1600Gi."""
-    gpu: int = Field(ge=0)
+    gpu: int = Field(ge=0, le=100_000)
     """Whole GPUs (nvidia.com/gpu) the tenant may request in total."""
     storage: Quantity = "1Ti"
     """Persistent volume storage the tenant may claim in total."""
-    pods: int = Field(default=500, ge=1)
+    pods: int = Field(default=500, ge=1, le=1_000_000)
     """Pods the tenant may run at once."""
 
     @field_validator("cpu", "memory", "storage", mode="before")
@@ -437,7 +551,7 @@ class TenantQuota(Spec):
 class TenantQueue(Spec):
     weight: int = Field(default=1, ge=1, le=100)
     """Share of idle cluster capacity relative to other queues."""
-    guaranteed_gpus: int = Field(default=0, ge=0)
+    guaranteed_gpus: int = Field(default=0, ge=0, le=100_000)
     """GPUs reserved for this tenant's queue (Volcano 'guarantee')."""
     priority: Literal["low", "normal", "high"] = "normal"
     """Scheduling priority of the tenant's jobs relative to other tenants'."""
@@ -455,7 +569,7 @@ class TenantSpec(Spec):
 
     owner: Email
     """The tenant's owner: namespace admin."""
-    contributors: list[Contributor] = []
+    contributors: list[Contributor] = Field(default=[], max_length=1000)
     """People who work in the tenant's namespace, each with a role."""
     quota: TenantQuota
     """Resource quota of the tenant's namespace."""
@@ -473,7 +587,7 @@ class TenantSpec(Spec):
                 {"g": self.queue.guaranteed_gpus, "q": self.quota.gpu},
             )
         users = [c.user for c in self.contributors]
-        dupes = sorted({u for u in users if users.count(u) > 1})
+        dupes = sorted(u for u, n in Counter(users).items() if n > 1)
         if dupes:
             raise PydanticCustomError("duplicate_contributor", "contributor {u} is listed twice", {"u": dupes[0]})
         if self.owner in users:

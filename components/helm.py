@@ -1,0 +1,80 @@
+"""Upstream software from a catalog pin: a Helm release, or a set of kustomize manifests.
+
+The only places a chart, a chart version or a manifest URL reaches a resource: each is
+read from the component's resolved pin (:class:`~kubeforge.config.resolved.ResolvedComponent`),
+never written in a component.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from kubeforge.config.resolved import ResolvedComponent
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` over ``base``: mappings merge key by key, anything else replaces."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def helm_release(
+    name: str,
+    component: ResolvedComponent,
+    *,
+    release_name: str,
+    values: Mapping[str, Any],
+    provider: k8s.Provider,
+    opts: pulumi.ResourceOptions,
+    chart: int = 0,
+) -> k8s.helm.v3.Release:
+    """The ``chart``-th chart of the component's pin, at its exact version, in its namespace,
+    with kubeforge's ``values`` and the stack's valuesOverrides deep-merged over them.
+
+    The config checks refuse overrides of images, versions and the values kubeforge derives
+    (a component's ``pinned_values``), so the merge cannot undo a pin.
+    """
+    pinned = component.pin.charts[chart]
+    return k8s.helm.v3.Release(
+        name,
+        name=release_name,
+        chart=pinned.name,
+        version=pinned.version,
+        repository_opts={"repo": pinned.repository},
+        namespace=component.namespace,
+        values=deep_merge(values, component.values_overrides),
+        # A failed install or upgrade rolls back instead of leaving a half-applied release.
+        atomic=True,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=provider)),
+    )
+
+
+def manifest_set(
+    name: str,
+    component: ResolvedComponent,
+    *,
+    provider: k8s.Provider,
+    opts: pulumi.ResourceOptions,
+) -> list[k8s.kustomize.v2.Directory]:
+    """One kustomize directory per URL of the component's pin (``...//path?ref=<tag>``)."""
+    manifests = component.pin.manifests
+    if manifests is None:
+        raise ValueError(f"{component.key} is pinned as Helm charts, not manifests")
+    return [
+        k8s.kustomize.v2.Directory(
+            f"{name}-{i}" if len(manifests.urls) > 1 else name,
+            directory=url,
+            namespace=component.namespace,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=provider)),
+        )
+        for i, url in enumerate(manifests.urls)
+    ]

@@ -1,0 +1,51 @@
+"""The registry: every platform component, by key, and the order they are created in.
+
+Adding a component is one module (a :class:`~components.component.PlatformComponent`)
+and one line here. :class:`~components.platform.Platform` walks :data:`REGISTRY` in
+dependency order; it knows no component by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from components.component import PlatformComponent
+from components.gpu.cos_driver import CosDriverInstaller
+from components.gpu.operator import GpuOperator
+from components.platform.namespaces import PlatformNamespaces
+from components.tenancy.tenant import TenantNamespace
+
+REGISTRY: tuple[type[PlatformComponent], ...] = (
+    PlatformNamespaces,
+    CosDriverInstaller,
+    GpuOperator,
+    TenantNamespace,
+)
+
+
+class RegistryError(Exception):
+    """The registry itself is inconsistent (a programming error, caught by the tests)."""
+
+
+def dependency_order(components: Iterable[type[PlatformComponent]]) -> list[type[PlatformComponent]]:
+    """Components ordered so each comes after everything it depends on; ties keep registry order."""
+    entries = list(components)
+    by_key: dict[str, type[PlatformComponent]] = {}
+    for entry in entries:
+        if entry.key in by_key:
+            raise RegistryError(f"two components register the key {entry.key!r}")
+        by_key[entry.key] = entry
+    for entry in entries:
+        missing = [d for d in entry.depends_on if d not in by_key]
+        if missing:
+            raise RegistryError(f"{entry.key} depends on {', '.join(missing)}, which no component registers")
+    ordered: list[type[PlatformComponent]] = []
+    placed: set[str] = set()
+    while len(ordered) < len(entries):
+        ready = [e for e in entries if e.key not in placed and all(d in placed for d in e.depends_on)]
+        if not ready:
+            cycle = sorted(e.key for e in entries if e.key not in placed)
+            raise RegistryError(f"dependency cycle among {', '.join(cycle)}")
+        ordered.append(ready[0])
+        placed.add(ready[0].key)
+    return ordered

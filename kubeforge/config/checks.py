@@ -1,0 +1,313 @@
+"""Every check that spans more than one field, each a small function with its own tests.
+
+Field-level rules (types, ranges, patterns) live on the spec models; what needs two
+fields, the catalog, the machine table or the GPU facts lives here. Two kinds:
+
+- spec checks (:data:`SPEC_CHECKS`) take a :class:`SpecContext` and run before
+  resolving, so resolution may rely on what they guarantee (e.g. a machine exists for
+  every GPU pool);
+- stack checks (:data:`STACK_CHECKS`) take the :class:`ResolvedStack` and run after.
+
+A check returns problems (``warning=True`` for deployable-but-worth-a-look findings).
+The loader runs all of one kind and reports every problem at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from kubeforge import catalog, machines
+from kubeforge.config.resolved import ResolvedStack
+from kubeforge.config.spec import TOP_LEVEL_COMPONENTS, PlatformSpec, TenantSpec
+from kubeforge.errors import Problem
+from kubeforge.gpu.compat import check_pool
+
+PLATFORM_KEY = "kubeforge:platform"
+KUBECONFIG_KEY = "kubeforge:kubeconfig"
+
+
+@dataclass(frozen=True)
+class SpecContext:
+    """What spec checks read: the validated spec, its tenants and its catalog release."""
+
+    spec: PlatformSpec
+    tenants: Mapping[str, TenantSpec]
+    release: catalog.Release
+    source: str
+    """The stack file as messages name it, e.g. stacks/Pulumi.local.yaml."""
+    kubeconfig_configured: bool = False
+
+    def problem(self, path: str, message: str, **value) -> Problem:
+        return Problem(self.source, f"{PLATFORM_KEY}.{path}" if path else PLATFORM_KEY, message, **value)
+
+
+def tenant_source(name: str) -> str:
+    return f"stacks/tenants/{name}.yaml"
+
+
+def stack_source(stack: str) -> str:
+    return f"stacks/Pulumi.{stack}.yaml"
+
+
+# --- spec checks ----------------------------------------------------------------------------
+
+
+def kubernetes_version_supported(ctx: SpecContext) -> list[Problem]:
+    spec = ctx.spec
+    supported = getattr(ctx.release.kubernetes, spec.target)
+    if spec.kubernetes_version in supported:
+        return []
+    return [ctx.problem(
+        "kubernetesVersion",
+        f"not supported on {spec.target} by release {ctx.release.release}; accepted: {', '.join(supported)}",
+        value=spec.kubernetes_version,
+    )]
+
+
+def cpu_pool_on_cloud(ctx: SpecContext) -> list[Problem]:
+    spec = ctx.spec
+    if spec.target == "onprem" or any(p.gpu is None for p in spec.node_pools.values()):
+        return []
+    return [ctx.problem("nodePools", "add a CPU pool (a pool without 'gpu') for platform services", has_value=False)]
+
+
+def pool_nodes_match_target(ctx: SpecContext) -> list[Problem]:
+    """On-prem pools are existing nodes (named or selected); cloud pools create their own."""
+    spec = ctx.spec
+    problems = []
+    for name, pool in spec.node_pools.items():
+        path = f"nodePools.{name}"
+        if spec.target == "onprem":
+            if pool.machine_type:
+                problems.append(ctx.problem(f"{path}.machineType", "not used on-prem (existing nodes)",
+                                            value=pool.machine_type))
+            if pool.gpu and not (pool.nodes or pool.node_selector):
+                problems.append(ctx.problem(f"{path}.nodes", "on-prem GPU pools must name their existing nodes "
+                                            "('nodes') or select them by label ('nodeSelector')", has_value=False))
+        elif pool.nodes or pool.node_selector:
+            key = "nodes" if pool.nodes else "nodeSelector"
+            problems.append(ctx.problem(f"{path}.{key}", f"only accepted on-prem; {spec.target} pools create "
+                                        "their own nodes", value=pool.nodes or pool.node_selector))
+    return problems
+
+
+def gpu_machine_exists(ctx: SpecContext) -> list[Problem]:
+    """Every GPU pool maps to exactly one machine of the target (the machine-type table)."""
+    target = ctx.spec.target
+    problems = []
+    for name, pool in ctx.spec.node_pools.items():
+        if pool.gpu is None:
+            continue
+        path = f"nodePools.{name}"
+        accepted = machines.accepted_gpus_per_node(target, pool.gpu.model)
+        if not accepted:
+            problems.append(ctx.problem(f"{path}.gpu.model", f"{target} offers no machine with this GPU",
+                                        value=pool.gpu.model))
+            continue
+        if pool.gpu.per_node not in accepted:
+            problems.append(ctx.problem(
+                f"{path}.gpu.perNode",
+                f"{target} has no {pool.gpu.model} machine with that many GPUs; accepted: "
+                f"{', '.join(map(str, accepted))}",
+                value=pool.gpu.per_node,
+            ))
+            continue
+        machine = machines.pick_machine_type(target, pool.gpu.model, pool.gpu.per_node)
+        if pool.machine_type and machine and pool.machine_type != machine.machine_type:
+            problems.append(ctx.problem(
+                f"{path}.machineType",
+                f"GPU pools take their machine type from the GPU model and perNode ({machine.machine_type}); "
+                "remove machineType", value=pool.machine_type,
+            ))
+    return problems
+
+
+def storage_matches_target(ctx: SpecContext) -> list[Problem]:
+    spec = ctx.spec
+    storage = spec.storage
+    problems = []
+    if spec.target == "onprem":
+        if storage.file.enabled and storage.file.nfs is None:
+            problems.append(ctx.problem("storage.file.nfs", "on-prem NAS needs the NFS export ({server, path}) "
+                                        "that backs it, or file.enabled: false", has_value=False))
+        if storage.object.enabled and not storage.object.endpoint:
+            problems.append(ctx.problem("storage.object.endpoint", "on-prem object storage needs the URL of an "
+                                        "S3-compatible service, or object.enabled: false", has_value=False))
+    else:
+        if storage.file.nfs is not None:
+            problems.append(ctx.problem("storage.file.nfs", f"only accepted on-prem; {spec.target} creates its "
+                                        "own file system", has_value=False))
+        if storage.object.endpoint:
+            problems.append(ctx.problem("storage.object.endpoint", f"only accepted on-prem; {spec.target} "
+                                        "creates its own buckets", value=storage.object.endpoint))
+    return problems
+
+
+def kubeconfig_only_onprem(ctx: SpecContext) -> list[Problem]:
+    if not ctx.kubeconfig_configured or ctx.spec.target == "onprem":
+        return []
+    return [Problem(
+        ctx.source, KUBECONFIG_KEY,
+        f"only used with target onprem; a {ctx.spec.target} cluster's kubeconfig is created with it and "
+        "exported as the secret stack output 'kubeconfig'", has_value=False,
+    )]
+
+
+def component_settings(ctx: SpecContext) -> list[Problem]:
+    """Each configured component is in the release, at a version the catalog lists, and
+    takes valuesOverrides only where it is installed from a Helm chart."""
+    problems = []
+    for section, key, settings in configured_components(ctx.spec):
+        path = section
+        pin = ctx.release.components.get(key)
+        if pin is None:
+            if settings.enabled and settings.model_fields_set:
+                problems.append(ctx.problem(path, f"release {ctx.release.release} does not offer this component; "
+                                            "remove the block or choose a release that pins it", has_value=False))
+            continue
+        if settings.version is not None:
+            versions = catalog.component_versions(key)
+            if settings.version not in versions:
+                problems.append(ctx.problem(
+                    f"{path}.version", f"not a version the catalog lists for {key}; accepted: {', '.join(versions)}",
+                    value=settings.version,
+                ))
+        if settings.values_overrides:
+            if not pin.charts:
+                problems.append(ctx.problem(
+                    f"{path}.valuesOverrides", f"{key} is installed from upstream manifests, not a Helm chart; "
+                    "it takes no Helm values", has_value=False,
+                ))
+            for pinned in type(settings).pinned_values:
+                if _has_path(settings.values_overrides, pinned):
+                    problems.append(ctx.problem(
+                        f"{path}.valuesOverrides.{pinned}",
+                        "kubeforge derives this value from the stack's config; change the config instead",
+                        has_value=False,
+                    ))
+    return problems
+
+
+SPEC_CHECKS: tuple[Callable[[SpecContext], list[Problem]], ...] = (
+    kubernetes_version_supported,
+    cpu_pool_on_cloud,
+    pool_nodes_match_target,
+    gpu_machine_exists,
+    storage_matches_target,
+    kubeconfig_only_onprem,
+    component_settings,
+)
+
+
+def configured_components(spec: PlatformSpec):
+    """(config section, catalog key, settings) for every component block of the spec."""
+    for section, key in TOP_LEVEL_COMPONENTS.items():
+        yield section, key, getattr(spec, section)
+    for name, field in type(spec.components).model_fields.items():
+        yield f"components.{field.alias}", field.alias, getattr(spec.components, name)
+
+
+def _has_path(values: Mapping, dotted: str) -> bool:
+    node = values
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+# --- stack checks -------------------------------------------------------------------------
+
+
+def aws_driver_is_the_amis(stack: ResolvedStack) -> list[Problem]:
+    """On EKS the AL2023 NVIDIA AMI ships the driver: a pool's pin must be what the AMI ships."""
+    if stack.target != "aws":
+        return []
+    ami = stack.cluster.ami  # type: ignore[union-attr]
+    return [
+        Problem(
+            stack_source(stack.stack), f"{PLATFORM_KEY}.nodePools.{name}.driver",
+            f"the EKS AL2023 NVIDIA AMI release {ami.release_version} that release {stack.release.release} pins for "
+            f"Kubernetes {stack.kubernetes_version} ships driver {ami.nvidia_driver}; pin {ami.nvidia_driver}",
+            value=pool.driver,
+        )
+        for name, pool in stack.gpu_pools.items()
+        if pool.driver != ami.nvidia_driver
+    ]
+
+
+def gpu_drivers_run_the_images(stack: ResolvedStack) -> list[Problem]:
+    """Every pool's driver runs the CUDA of every image the release offers; its branch is
+    supported; its MIG layout fits the card under the pool's MIG strategy."""
+    source = stack_source(stack.stack)
+    cudas = sorted({image.cuda for image in stack.release.images.values()})
+    problems = []
+    for name, pool in stack.gpu_pools.items():
+        path = f"{PLATFORM_KEY}.nodePools.{name}"
+        mig = pool.mig.layout if pool.mig else None
+        try:
+            result = check_pool(
+                pool.driver, cudas, gpu=pool.model, mig=mig, allow_eol=pool.allow_eol_driver, pool=name,
+                **({"mig_strategy": pool.mig.strategy} if pool.mig else {}),
+            )
+        except ValueError as exc:
+            key = "gpu.mig.layout" if mig and "MIG" in str(exc) else "driver"
+            problems.append(Problem(source, f"{path}.{key}", str(exc), value=mig if key != "driver" else pool.driver))
+            continue
+        for finding in result.findings:
+            key = "gpu.mig.layout" if finding.rule == "mig-layout" else "driver"
+            problems.append(Problem(source, f"{path}.{key}", finding.message, has_value=False,
+                                    warning=finding.severity != "error"))
+    return problems
+
+
+def one_gpu_operator_setting(stack: ResolvedStack) -> list[Problem]:
+    """The GPU Operator has one driver version and one MIG strategy for the whole cluster."""
+    source = stack_source(stack.stack)
+    pools = stack.gpu_pools.values()
+    problems = []
+    drivers = sorted({p.driver for p in pools})
+    if stack.driver_install_path == "operator" and len(drivers) > 1:
+        problems.append(Problem(
+            source, f"{PLATFORM_KEY}.nodePools",
+            f"the GPU Operator installs one driver for the whole cluster, but pools pin {', '.join(drivers)}; "
+            "pin the same driver on every GPU pool", has_value=False,
+        ))
+    strategies = sorted({p.mig.strategy for p in pools if p.mig})
+    if len(strategies) > 1:
+        problems.append(Problem(
+            source, f"{PLATFORM_KEY}.nodePools",
+            "the GPU Operator has one MIG strategy for the whole cluster, but pools ask for "
+            f"{' and '.join(strategies)}; use one", has_value=False,
+        ))
+    return problems
+
+
+def tenant_gpus_within_capacity(stack: ResolvedStack) -> list[Problem]:
+    """Tenant GPU quotas and queue guarantees must fit the GPUs the pools can provide."""
+    capacity = stack.gpu_capacity
+    problems = []
+    for name, tenant in stack.tenants.items():
+        if tenant.quota.gpu > capacity:
+            problems.append(Problem(
+                tenant_source(name), "quota.gpu",
+                f"exceeds the cluster's GPU capacity of {capacity} (sum of max nodes x GPUs per node)",
+                value=tenant.quota.gpu,
+            ))
+    guaranteed = sum(t.queue.guaranteed_gpus for t in stack.tenants.values())
+    if guaranteed > capacity:
+        problems.append(Problem(
+            stack_source(stack.stack), f"{PLATFORM_KEY}.tenants",
+            f"tenants' queue.guaranteedGpus add up to {guaranteed}, more than the {capacity} GPUs the pools provide",
+            has_value=False,
+        ))
+    return problems
+
+
+STACK_CHECKS: tuple[Callable[[ResolvedStack], list[Problem]], ...] = (
+    tenant_gpus_within_capacity,
+    aws_driver_is_the_amis,
+    gpu_drivers_run_the_images,
+    one_gpu_operator_setting,
+)

@@ -1,0 +1,146 @@
+"""Each cross-field check on its own: one passing and one failing case per check."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import pytest
+
+from kubeforge.catalog import load_release
+from kubeforge.config import checks
+from kubeforge.config.resolve import resolve
+from kubeforge.config.spec import PlatformSpec, TenantSpec
+from tests.conftest import ONPREM_PLATFORM, TENANT, stack_file
+
+RELEASE = load_release("2026.11")
+
+
+def _ctx(platform: dict, tenants: dict | None = None, kubeconfig: bool = False) -> checks.SpecContext:
+    tenants = {"team-a": TENANT} if tenants is None else tenants
+    return checks.SpecContext(
+        spec=PlatformSpec.model_validate(platform),
+        tenants={n: TenantSpec.model_validate(t) for n, t in tenants.items()},
+        release=RELEASE, source="stacks/Pulumi.test.yaml", kubeconfig_configured=kubeconfig,
+    )
+
+
+def _stack(platform: dict, tenants: dict | None = None):
+    ctx = _ctx(platform, tenants)
+    return resolve(ctx.spec, ctx.tenants, RELEASE, "test")
+
+
+@pytest.fixture
+def onprem():
+    return copy.deepcopy(ONPREM_PLATFORM)
+
+
+@pytest.fixture
+def aws():
+    return stack_file("aws-prod")
+
+
+def _paths(problems) -> list[str]:
+    return [p.path for p in problems]
+
+
+def test_kubernetes_version_supported(onprem):
+    assert checks.kubernetes_version_supported(_ctx(onprem)) == []
+    onprem["kubernetesVersion"] = "1.30"
+    (problem,) = checks.kubernetes_version_supported(_ctx(onprem))
+    assert problem.path == "kubeforge:platform.kubernetesVersion" and "accepted: 1.32" in problem.message
+
+
+def test_cpu_pool_on_cloud(aws):
+    assert checks.cpu_pool_on_cloud(_ctx(aws)) == []
+    del aws["nodePools"]["system"]
+    assert _paths(checks.cpu_pool_on_cloud(_ctx(aws))) == ["kubeforge:platform.nodePools"]
+
+
+def test_pool_nodes_match_target(onprem, aws):
+    assert checks.pool_nodes_match_target(_ctx(onprem)) == []
+    aws["nodePools"]["a100"]["nodes"] = ["gpu-1"]
+    assert _paths(checks.pool_nodes_match_target(_ctx(aws))) == ["kubeforge:platform.nodePools.a100.nodes"]
+    del onprem["nodePools"]["a100"]["nodes"]
+    assert _paths(checks.pool_nodes_match_target(_ctx(onprem))) == ["kubeforge:platform.nodePools.a100.nodes"]
+
+
+def test_gpu_machine_exists(aws):
+    assert checks.gpu_machine_exists(_ctx(aws)) == []
+    aws["nodePools"]["a100"]["gpu"]["perNode"] = 4
+    (problem,) = checks.gpu_machine_exists(_ctx(aws))
+    assert problem.path.endswith("a100.gpu.perNode") and "accepted: 8" in problem.message
+
+
+def test_storage_matches_target(onprem, aws):
+    assert checks.storage_matches_target(_ctx(onprem)) == []
+    aws["storage"] = {"object": {"endpoint": "https://s3.example.internal"}}
+    assert _paths(checks.storage_matches_target(_ctx(aws))) == ["kubeforge:platform.storage.object.endpoint"]
+
+
+def test_kubeconfig_only_onprem(onprem, aws):
+    assert checks.kubeconfig_only_onprem(_ctx(onprem, kubeconfig=True)) == []
+    assert _paths(checks.kubeconfig_only_onprem(_ctx(aws, kubeconfig=True))) == ["kubeforge:kubeconfig"]
+
+
+def test_component_settings(onprem):
+    onprem["components"] = {"gpuOperator": {"version": "v26.3.3", "valuesOverrides": {"dcgmExporter": {}}}}
+    assert checks.component_settings(_ctx(onprem)) == []
+    onprem["components"] = {"gpuOperator": {"valuesOverrides": {"toolkit": {"enabled": True}}}}
+    assert _paths(checks.component_settings(_ctx(onprem))) == [
+        "kubeforge:platform.components.gpuOperator.valuesOverrides.toolkit"]
+    onprem["components"] = {}
+    onprem["scheduler"] = {"version": "1.0.0"}
+    assert _paths(checks.component_settings(_ctx(onprem))) == ["kubeforge:platform.scheduler.version"]
+
+
+def test_tenant_gpus_within_capacity(onprem):
+    assert checks.tenant_gpus_within_capacity(_stack(onprem)) == []
+    greedy = {**TENANT, "quota": {**TENANT["quota"], "gpu": 17}}
+    (problem,) = checks.tenant_gpus_within_capacity(_stack(onprem, {"team-a": greedy}))
+    assert (problem.source, problem.path) == ("stacks/tenants/team-a.yaml", "quota.gpu")
+    many = {f"t{i}": TENANT for i in range(5)}  # 5 x 4 guaranteed > 16
+    assert _paths(checks.tenant_gpus_within_capacity(_stack(onprem, many))) == ["kubeforge:platform.tenants"]
+
+
+def test_aws_driver_is_the_amis(aws):
+    assert checks.aws_driver_is_the_amis(_stack(aws)) == []
+    aws["nodePools"]["a100"]["driver"] = "580.95.05"
+    (problem,) = checks.aws_driver_is_the_amis(_stack(aws))
+    assert "ships driver 580.159.03" in problem.message
+
+
+def test_gpu_drivers_run_the_images(onprem):
+    assert [p for p in checks.gpu_drivers_run_the_images(_stack(onprem)) if not p.warning] == []
+    onprem["nodePools"]["a100"]["driver"] = "550.127.05"
+    errors = [p for p in checks.gpu_drivers_run_the_images(_stack(onprem)) if not p.warning]
+    assert errors and all(p.path == "kubeforge:platform.nodePools.a100.driver" for p in errors)
+
+
+def test_gpu_drivers_check_the_mig_strategy(onprem):
+    onprem["nodePools"]["a100"]["gpu"]["mig"] = {"strategy": "single", "layout": "3g.40gb,2g.20gb"}
+    errors = [p for p in checks.gpu_drivers_run_the_images(_stack(onprem)) if not p.warning]
+    assert _paths(errors) == ["kubeforge:platform.nodePools.a100.gpu.mig.layout"]
+
+
+def test_one_gpu_operator_setting(onprem):
+    onprem["onprem"] = {"driverInstall": "operator"}
+    assert checks.one_gpu_operator_setting(_stack(onprem)) == []
+    onprem["nodePools"]["b100"] = {"gpu": {"model": "a100-40gb", "perNode": 8}, "driver": "580.65.06",
+                                   "nodes": ["gpu-3"]}
+    (problem,) = checks.one_gpu_operator_setting(_stack(onprem))
+    assert "installs one driver for the whole cluster" in problem.message
+
+
+def test_every_check_is_registered_and_tested():
+    registered = {c.__name__ for c in (*checks.SPEC_CHECKS, *checks.STACK_CHECKS)}
+    tested = {name.removeprefix("test_") for name in globals() if name.startswith("test_")}
+    assert registered <= tested
+
+
+def test_the_resolved_stack_is_immutable(onprem):
+    stack = _stack(onprem)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        stack.target = "aws"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        stack.gpu_pools["x"] = stack.gpu_pools["a100"]  # type: ignore[index]
