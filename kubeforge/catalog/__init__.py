@@ -158,7 +158,8 @@ def version_table(name: str) -> str:
     ]
     for key, pin in sorted(release.components.items()):
         sources = [f"{c.repository} `{c.name}`" for c in pin.charts] or [f"`{u}`" for u in pin.manifests.urls]
-        lines.append(f"| {key} | `{pin.namespace}` | {'<br>'.join(sources)} | `{pin.version}` | {pin.source} |")
+        others = f" (also: {', '.join(f'`{v}`' for v in pin.other_versions)})" if pin.other_versions else ""
+        lines.append(f"| {key} | `{pin.namespace}` | {'<br>'.join(sources)} | `{pin.version}`{others} | {pin.source} |")
     lines += ["", "| image | role | CUDA | source |", "|---|---|---|---|"]
     for key, image in sorted(release.images.items()):
         lines.append(f"| `{image.image}` | {image.role} | {image.cuda} | {image.source} |")

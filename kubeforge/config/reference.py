@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from kubeforge.config.spec import PlatformSpec, TenantSpec
+from kubeforge.config.spec import ComponentSpec, PlatformSpec, TenantSpec
 
 
 def _is_model(tp: Any) -> bool:
@@ -58,9 +58,11 @@ def _default(field) -> str:
     return f"`{json.dumps(value)}`"
 
 
-def _rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str, str]]:
+def _rows(model: type[BaseModel], prefix: str, shared: bool = False) -> list[tuple[str, str, str, str]]:
     rows = []
     for name, field in model.model_fields.items():
+        if not shared and issubclass(model, ComponentSpec) and name in ComponentSpec.model_fields:
+            continue  # the keys every component block shares are documented once
         key = f"{prefix}{field.alias or name}"
         description = " ".join((field.description or "").split())
         rows.append((key, _type_name(field.annotation), _default(field), description))
@@ -93,6 +95,13 @@ def config_reference() -> str:
         " ".join((PlatformSpec.__doc__ or "").split()),
         "",
         _table(_rows(PlatformSpec, "")),
+        "",
+        "## Every component block",
+        "",
+        "`scheduler` and every `components.<name>` block take these keys (deployKF's component shape), "
+        "besides the component's own keys listed above:",
+        "",
+        _table(_rows(ComponentSpec, "<component>.", shared=True)),
         "",
         "## A tenant: `stacks/tenants/<name>.yaml`",
         "",

@@ -44,7 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     chk.add_argument("--driver", required=True, help="pinned driver version, e.g. 580.95.05")
     chk.add_argument("--cuda", required=True, help="CUDA version of the image, e.g. 12.8 (GA) or 12.8.1")
-    chk.add_argument("--gpu", choices=["a100-40gb", "a100-80gb"], help="GPU model the driver runs on")
+    chk.add_argument("--gpu", choices=[gpu.id for gpu in facts().gpus], help="GPU model the driver runs on")
     chk.add_argument("--mig", metavar="LAYOUT", help='MIG layout per GPU, e.g. "3g.40gb,2g.20gb,1g.10gb" or "1g.10gb*7"')
     chk.add_argument("--mig-strategy", choices=MIG_STRATEGIES,
                      help="GPU Operator MIG strategy the layout must suit: single needs one profile on every GPU "

@@ -253,7 +253,7 @@ def check(
     # -- MIG ------------------------------------------------------------------------------------
     if layout is not None:
         if gpu is None:
-            result._add("mig-layout", "error", "a MIG layout needs the GPU model (a100-40gb or a100-80gb) to check it against")
+            result._add("mig-layout", "error", f"a MIG layout needs the GPU model ({' or '.join(g.id for g in data.gpus)}) to check it against")
         elif card is not None:
             for message in check_mig_layout(gpu, layout, strategy=strategy, data=data):
                 result._add("mig-layout", "error", f"pool {pool}: {message}" if pool else message)

@@ -111,4 +111,4 @@ def test_version_table_in_docs_is_generated_from_the_catalog(capsys):
     assert main(["docs", "versions"]) == 0
     out = capsys.readouterr().out
     assert out == (ROOT / "docs" / "VERSIONS.md").read_text()
-    assert "| gpuOperator | `gpu-operator` | https://helm.ngc.nvidia.com/nvidia `gpu-operator` | `v26.7.0` |" in out
+    assert "| gpuOperator | `gpu-operator` | https://helm.ngc.nvidia.com/nvidia `gpu-operator` | `v26.7.0` (also: `v26.3.3`) |" in out

@@ -154,3 +154,22 @@ def test_a_component_added_to_the_registry_is_placed_with_no_edit_to_platform(
     assert kustomize.type == "kubernetes:kustomize/v2:Directory"
     assert kustomize.inputs["directory"].endswith("?ref=v0.19.0")
     assert kustomize.inputs["namespace"] == "kubeflow"
+
+
+RECOMMENDED = {"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version",
+               "app.kubernetes.io/component", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by"}
+
+
+@pytest.mark.parametrize("graph_name", ["local_graph", "aws_graph", "gcp_graph"])
+def test_every_kubernetes_object_kubeforge_creates_carries_the_recommended_labels(request, graph_name):
+    graph = request.getfixturevalue(graph_name)
+    objects = [r for r in graph.ordered() if r.custom and "metadata" in r.inputs and "kind" in r.inputs
+               and not r.type.endswith("Patch")]  # patches edit objects kubeforge does not own
+    assert objects
+    for obj in objects:
+        labels = obj.inputs["metadata"].get("labels", {})
+        assert RECOMMENDED <= set(labels), obj.urn
+        assert labels["app.kubernetes.io/part-of"] == "kubeforge"
+        template = obj.inputs.get("spec", {}).get("template")
+        if template:
+            assert RECOMMENDED <= set(template["metadata"]["labels"]), obj.urn
