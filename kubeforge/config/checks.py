@@ -14,6 +14,7 @@ The loader runs all of one kind and reports every problem at once.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -51,6 +52,78 @@ def stack_source(stack: str) -> str:
 
 
 # --- spec checks ----------------------------------------------------------------------------
+
+
+def target_settings_match(ctx: SpecContext) -> list[Problem]:
+    """The settings block of the target is given (aws, gcp), and no other target's."""
+    spec = ctx.spec
+    given = [t for t in ("aws", "gcp", "onprem") if getattr(spec, t) is not None]
+    problems = []
+    if spec.target in ("aws", "gcp") and spec.target not in given:
+        problems.append(ctx.problem(spec.target, f"target is {spec.target}: add the '{spec.target}' settings block",
+                                    has_value=False))
+    for other in (t for t in given if t != spec.target):
+        problems.append(ctx.problem(other, f"target is {spec.target}, but settings for {other} are given; remove "
+                                    "them", has_value=False))
+    return problems
+
+
+def aws_public_endpoint_is_allowlisted(ctx: SpecContext) -> list[Problem]:
+    """A public EKS endpoint only for listed CIDRs, never 0.0.0.0/0 (EKS opens an empty list
+    to the world). Ref: https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html"""
+    aws = ctx.spec.aws
+    if aws is None:
+        return []
+    if aws.public_endpoint and not aws.public_access_cidrs:
+        return [ctx.problem("aws.publicAccessCidrs", "publicEndpoint is on: list the CIDRs allowed in "
+                            "publicAccessCidrs", has_value=False)]
+    if "0.0.0.0/0" in aws.public_access_cidrs:
+        return [ctx.problem("aws.publicAccessCidrs", "must not contain 0.0.0.0/0; list your own networks",
+                            value="0.0.0.0/0")]
+    return []
+
+
+def node_pool_is_consistent(ctx: SpecContext) -> list[Problem]:
+    """min <= max; a GPU pool pins a driver and only a GPU pool does; nodes or a selector."""
+    problems = []
+    for name, pool in ctx.spec.node_pools.items():
+        path = f"nodePools.{name}"
+        if pool.max < pool.min:
+            problems.append(ctx.problem(f"{path}.max", f"must be >= min ({pool.min})", value=pool.max))
+        if pool.gpu is not None and pool.driver is None:
+            problems.append(ctx.problem(f"{path}.driver", "a GPU pool must pin its NVIDIA driver in 'driver'",
+                                        has_value=False))
+        if pool.gpu is None and pool.driver is not None:
+            problems.append(ctx.problem(f"{path}.driver", "'driver' is only accepted on GPU pools (add 'gpu')",
+                                        value=pool.driver))
+        if pool.nodes and pool.node_selector:
+            problems.append(ctx.problem(f"{path}.nodeSelector", "give either 'nodes' or 'nodeSelector', not both",
+                                        has_value=False))
+    return problems
+
+
+def tenant_is_consistent(ctx: SpecContext) -> list[Problem]:
+    """A tenant's guarantee fits its quota; each person appears once; the owner is not also a
+    contributor (the owner already has admin)."""
+    problems = []
+    for name, tenant in ctx.tenants.items():
+        source = tenant_source(name)
+        if tenant.queue.guaranteed_gpus > tenant.quota.gpu:
+            problems.append(Problem(
+                source, "queue.guaranteedGpus",
+                f"exceeds quota.gpu ({tenant.quota.gpu}); lower the guarantee or raise the quota",
+                value=tenant.queue.guaranteed_gpus,
+            ))
+        users = Counter(c.user for c in tenant.contributors)
+        for index, contributor in enumerate(tenant.contributors):
+            if users[contributor.user] > 1:
+                problems.append(Problem(source, f"contributors[{index}].user", "listed more than once",
+                                        value=contributor.user))
+            elif contributor.user == tenant.owner:
+                problems.append(Problem(source, f"contributors[{index}].user", "is the owner, who already has "
+                                        "admin; remove the contributor entry", value=contributor.user))
+    return problems
+
 
 
 def kubernetes_version_supported(ctx: SpecContext) -> list[Problem]:
@@ -190,6 +263,10 @@ def component_settings(ctx: SpecContext) -> list[Problem]:
 
 
 SPEC_CHECKS: tuple[Callable[[SpecContext], list[Problem]], ...] = (
+    target_settings_match,
+    aws_public_endpoint_is_allowlisted,
+    node_pool_is_consistent,
+    tenant_is_consistent,
     kubernetes_version_supported,
     cpu_pool_on_cloud,
     pool_nodes_match_target,

@@ -159,9 +159,6 @@ def _path(prefix: str, loc: tuple[Any, ...]) -> str:
     return out
 
 
-_NO_VALUE_KINDS = ("guarantee_over_quota", "duplicate_contributor", "owner_is_contributor", "min_max")
-
-
 def _problems(exc: ValidationError, source_name: str, prefix: str) -> list[Problem]:
     problems = []
     for err in exc.errors(include_url=False):
@@ -178,7 +175,7 @@ def _problems(exc: ValidationError, source_name: str, prefix: str) -> list[Probl
             msg = msg.replace(f"unknown key '{key}'", "unknown key")
         elif kind == "missing":
             msg, has_value = "required key is missing", False
-        elif isinstance(value, (dict, BaseModel)) or kind in _NO_VALUE_KINDS:
+        elif isinstance(value, (dict, BaseModel)):
             has_value = False
         if "[key]" in err["loc"]:
             value, has_value = err["loc"][err["loc"].index("[key]") - 1], True

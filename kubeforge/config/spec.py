@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections import Counter
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -214,19 +213,6 @@ class AwsSettings(Spec):
     ] = Field(default=[], max_length=32)
     """IAM role ARNs granted cluster-admin through EKS access entries."""
 
-    @model_validator(mode="after")
-    def _endpoint_cidrs(self) -> "AwsSettings":
-        if self.public_endpoint and not self.public_access_cidrs:
-            raise PydanticCustomError(
-                "endpoint_cidrs", "publicEndpoint is on: list the CIDRs allowed in publicAccessCidrs"
-            )
-        if "0.0.0.0/0" in self.public_access_cidrs:
-            raise PydanticCustomError(
-                "endpoint_open", "publicAccessCidrs must not contain 0.0.0.0/0; list your own networks"
-            )
-        return self
-
-
 class GcpSettings(Spec):
     project: str = Field(max_length=30, pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
     """GCP project id."""
@@ -310,18 +296,6 @@ class NodePoolSpec(Spec):
     """On-prem: a label selector for the existing nodes of this pool, instead of ``nodes``;
     a DaemonSet labels and taints every matching node, including nodes that join later.
     ``max`` is then the pool's node count for capacity checks."""
-
-    @model_validator(mode="after")
-    def _gpu_needs_driver(self) -> "NodePoolSpec":
-        if self.max < self.min:
-            raise PydanticCustomError("min_max", "max ({max}) must be >= min ({min})", {"max": self.max, "min": self.min})
-        if self.gpu is not None and self.driver is None:
-            raise PydanticCustomError("driver_required", "a GPU pool must pin its NVIDIA driver in 'driver'")
-        if self.nodes and self.node_selector:
-            raise PydanticCustomError("nodes_or_selector", "give either 'nodes' or 'nodeSelector', not both")
-        if self.gpu is None and self.driver is not None:
-            raise PydanticCustomError("driver_without_gpu", "'driver' is only accepted on GPU pools (add 'gpu')")
-        return self
 
 
 # --- storage, scheduler, components ---------------------------------------------------
@@ -501,23 +475,6 @@ class PlatformSpec(Spec):
             seen.add(name)
         return v
 
-    @model_validator(mode="after")
-    def _target_settings(self) -> "PlatformSpec":
-        given = [t for t in ("aws", "gcp", "onprem") if getattr(self, t) is not None]
-        if self.target in ("aws", "gcp") and self.target not in given:
-            raise PydanticCustomError(
-                "target_settings", "target is {t}: add the '{t}' settings block", {"t": self.target}
-            )
-        others = [t for t in given if t != self.target]
-        if others:
-            raise PydanticCustomError(
-                "target_settings",
-                "target is {t}, but settings for {o} are given; remove them",
-                {"t": self.target, "o": ", ".join(others)},
-            )
-        return self
-
-
 # --- tenants ---------------------------------------------------------------------------
 
 
@@ -577,22 +534,3 @@ class TenantSpec(Spec):
     """The tenant's Volcano queue."""
     storage: TenantStorage = TenantStorage()
     """The tenant's NAS volume and bucket."""
-
-    @model_validator(mode="after")
-    def _consistent(self) -> "TenantSpec":
-        if self.queue.guaranteed_gpus > self.quota.gpu:
-            raise PydanticCustomError(
-                "guarantee_over_quota",
-                "queue.guaranteedGpus ({g}) exceeds quota.gpu ({q}); lower the guarantee or raise the quota",
-                {"g": self.queue.guaranteed_gpus, "q": self.quota.gpu},
-            )
-        users = [c.user for c in self.contributors]
-        dupes = sorted(u for u, n in Counter(users).items() if n > 1)
-        if dupes:
-            raise PydanticCustomError("duplicate_contributor", "contributor {u} is listed twice", {"u": dupes[0]})
-        if self.owner in users:
-            raise PydanticCustomError(
-                "owner_is_contributor", "owner {u} is also listed as a contributor; the owner already has admin",
-                {"u": self.owner},
-            )
-        return self

@@ -174,7 +174,7 @@ def test_public_endpoint_is_limited_to_listed_cidrs(project, tenant_spec):
 
 @pytest.mark.parametrize("cidrs,message", [
     ([], "publicEndpoint is on: list the CIDRs allowed in publicAccessCidrs"),
-    (["0.0.0.0/0"], "publicAccessCidrs must not contain 0.0.0.0/0"),
+    (["0.0.0.0/0"], "aws.publicAccessCidrs: must not contain 0.0.0.0/0"),
 ])
 def test_public_endpoint_open_to_the_world_is_rejected(project, tenant_spec, cidrs, message):
     variant(project, tenant_spec, "aws-prod", lambda p: p["aws"].update(publicEndpoint=True, publicAccessCidrs=cidrs))

@@ -115,7 +115,7 @@ TENANT_CASES = [
     ("bad-owner", ("owner",), "alice", "owner: must be an e-mail address"),
     ("unknown-role", ("contributors",), [{"user": "bob@example.com", "role": "root"}],
      "contributors[0].role: must be 'edit' or 'view' (got 'root')"),
-    ("guarantee-over-quota", ("queue", "guaranteedGpus"), 9, "queue.guaranteedGpus (9) exceeds quota.gpu (8)"),
+    ("guarantee-over-quota", ("queue", "guaranteedGpus"), 9, "queue.guaranteedGpus: exceeds quota.gpu (8)"),
     ("quota-over-capacity", ("quota", "gpu"), 32,
      "quota.gpu: exceeds the cluster's GPU capacity of 16 (sum of max nodes x GPUs per node) (got 32)"),
 ]

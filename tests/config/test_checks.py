@@ -144,3 +144,42 @@ def test_the_resolved_stack_is_immutable(onprem):
         stack.target = "aws"  # type: ignore[misc]
     with pytest.raises(TypeError):
         stack.gpu_pools["x"] = stack.gpu_pools["a100"]  # type: ignore[index]
+
+
+def test_target_settings_match(onprem, aws):
+    assert checks.target_settings_match(_ctx(onprem)) == []
+    onprem["aws"] = {"region": "us-west-2"}
+    assert _paths(checks.target_settings_match(_ctx(onprem))) == ["kubeforge:platform.aws"]
+    del aws["aws"]
+    (problem,) = checks.target_settings_match(_ctx(aws))
+    assert "add the 'aws' settings block" in problem.message
+
+
+def test_aws_public_endpoint_is_allowlisted(aws):
+    assert checks.aws_public_endpoint_is_allowlisted(_ctx(aws)) == []
+    aws["aws"]["publicEndpoint"] = True
+    assert _paths(checks.aws_public_endpoint_is_allowlisted(_ctx(aws))) == ["kubeforge:platform.aws.publicAccessCidrs"]
+    aws["aws"]["publicAccessCidrs"] = ["10.0.0.0/8", "0.0.0.0/0"]
+    (problem,) = checks.aws_public_endpoint_is_allowlisted(_ctx(aws))
+    assert "0.0.0.0/0" in problem.message
+
+
+def test_node_pool_is_consistent(onprem):
+    assert checks.node_pool_is_consistent(_ctx(onprem)) == []
+    pool = onprem["nodePools"]["a100"]
+    pool.update(min=3, max=2, nodeSelector={"gpu": "a100"})
+    del pool["driver"]
+    assert _paths(checks.node_pool_is_consistent(_ctx(onprem))) == [
+        "kubeforge:platform.nodePools.a100.max", "kubeforge:platform.nodePools.a100.driver",
+        "kubeforge:platform.nodePools.a100.nodeSelector"]
+
+
+def test_tenant_is_consistent(onprem):
+    assert checks.tenant_is_consistent(_ctx(onprem)) == []
+    tenant = {**TENANT, "contributors": [{"user": "bob@example.com"}, {"user": "bob@example.com"},
+                                         {"user": TENANT["owner"]}],
+              "queue": {"guaranteedGpus": 9}}
+    problems = checks.tenant_is_consistent(_ctx(onprem, {"team-a": tenant}))
+    assert _paths(problems) == ["queue.guaranteedGpus", "contributors[0].user", "contributors[1].user",
+                                "contributors[2].user"]
+    assert {p.source for p in problems} == {"stacks/tenants/team-a.yaml"}
