@@ -51,13 +51,6 @@ class EksClusterArgs:
         assert isinstance(stack.cluster, AwsCluster) and kubeconfig is None
         return cls(cluster=stack.cluster, system_pools=stack.cpu_pools, gpu_pools=stack.gpu_pools)
 
-    @property
-    def name(self) -> str:
-        return self.cluster.name
-
-    @property
-    def settings(self) -> AwsSettings:
-        return self.cluster.settings
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -73,32 +66,32 @@ class EksCluster(pulumi.ComponentResource):
         self._args = args
         # An explicit AWS provider: the region comes from kubeforge's config, never from
         # ambient AWS_REGION or aws:region.
-        self._aws = aws.Provider(f"{name}-aws", region=args.settings.region, opts=pulumi.ResourceOptions(parent=self))
+        self._aws = aws.Provider(f"{name}-aws", region=args.cluster.settings.region, opts=pulumi.ResourceOptions(parent=self))
         child = self._opts()
-        tags = {"kubeforge.io/cluster": args.name, "app.kubernetes.io/managed-by": "kubeforge"}
+        tags = {"kubeforge.io/cluster": args.cluster.name, "app.kubernetes.io/managed-by": "kubeforge"}
         self._tags = tags
 
-        network = self._network(name, args.settings, tags)
+        network = self._network(name, args.cluster.settings, tags)
         self.private_subnet_ids = [s.id for s in network["private"]]
 
         key = aws.kms.Key(
             f"{name}-secrets",
-            description=f"Envelope encryption of Kubernetes secrets in EKS cluster {args.name}",
+            description=f"Envelope encryption of Kubernetes secrets in EKS cluster {args.cluster.name}",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             tags=tags,
             opts=self._opts(protect=True),
         )
-        aws.kms.Alias(f"{name}-secrets", name=f"alias/{args.name}-eks-secrets", target_key_id=key.key_id, opts=child)
+        aws.kms.Alias(f"{name}-secrets", name=f"alias/{args.cluster.name}-eks-secrets", target_key_id=key.key_id, opts=child)
 
         cluster_role = self._role(f"{name}-control-plane", "eks.amazonaws.com",
                                   ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"])
         self.cluster = aws.eks.Cluster(
             f"{name}-eks",
-            name=args.name,
+            name=args.cluster.name,
             version=args.cluster.kubernetes_version,
             role_arn=cluster_role.arn,
-            vpc_config=self._endpoint(args.settings),
+            vpc_config=self._endpoint(args.cluster.settings),
             encryption_config={"provider": {"key_arn": key.arn}, "resources": ["secrets"]},
             enabled_cluster_log_types=CONTROL_PLANE_LOGS,
             # Ref: https://docs.aws.amazon.com/eks/latest/userguide/grant-k8s-access.html
@@ -110,7 +103,7 @@ class EksCluster(pulumi.ComponentResource):
             tags=tags,
             opts=self._opts(protect=True, depends_on=[cluster_role]),
         )
-        for i, arn in enumerate(args.settings.admin_role_arns):
+        for i, arn in enumerate(args.cluster.settings.admin_role_arns):
             entry = aws.eks.AccessEntry(
                 f"{name}-admin-{i}", cluster_name=self.cluster.name, principal_arn=arn, type="STANDARD", opts=child
             )
@@ -138,7 +131,7 @@ class EksCluster(pulumi.ComponentResource):
             vpc_id=network["vpc"].id,
             ingress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "self": True}],
             egress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "self": True},
-                    {"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": [args.settings.vpc_cidr]}],
+                    {"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": [args.cluster.settings.vpc_cidr]}],
             tags=tags,
             opts=child,
         )
@@ -153,7 +146,7 @@ class EksCluster(pulumi.ComponentResource):
                 lambda a: kubeconfig_yaml(
                     name=a[2], server=a[0], ca_data=a[1],
                     exec_command="aws", exec_args=["eks", "get-token", "--cluster-name", a[2],
-                                                   "--region", args.settings.region],
+                                                   "--region", args.cluster.settings.region],
                 )
             )
         )
@@ -208,7 +201,7 @@ class EksCluster(pulumi.ComponentResource):
         child = self._opts()
         vpc = aws.ec2.Vpc(
             f"{name}-vpc", cidr_block=settings.vpc_cidr, enable_dns_hostnames=True, enable_dns_support=True,
-            tags={**tags, "Name": f"{self._args.name}"}, opts=child,
+            tags={**tags, "Name": f"{self._args.cluster.name}"}, opts=child,
         )
         azs = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOptions(provider=self._aws))
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tags, opts=child)

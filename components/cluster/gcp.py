@@ -28,7 +28,7 @@ import pulumi_kubernetes as k8s
 from components.cluster.gpu_nodes import CLOUD_GPU_TAINT, POOL_LABEL, gpu_node_labels
 from components.cluster.kubeconfig import kubeconfig_yaml
 from components.component import ClusterAccess
-from kubeforge.config.resolved import CpuPool, GcpSettings, GkeCluster as GkeClusterSpec, GpuPool, ResolvedStack
+from kubeforge.config.resolved import CpuPool, GkeCluster as GkeClusterSpec, GpuPool, ResolvedStack
 # Least-privilege node identity. Ref: https://cloud.google.com/kubernetes-engine/docs/how-to/hardening-your-cluster#use_least_privilege_sa
 NODE_ROLES = ["roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader"]
 
@@ -47,13 +47,6 @@ class GkeClusterArgs:
         assert isinstance(stack.cluster, GkeClusterSpec) and kubeconfig is None
         return cls(cluster=stack.cluster, system_pools=stack.cpu_pools, gpu_pools=stack.gpu_pools)
 
-    @property
-    def name(self) -> str:
-        return self.cluster.name
-
-    @property
-    def settings(self) -> GcpSettings:
-        return self.cluster.settings
 
 
 class GkeCluster(pulumi.ComponentResource):
@@ -64,19 +57,19 @@ class GkeCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeforge:cluster:GkeCluster", name, None, opts)
-        s = args.settings
+        s = args.cluster.settings
         self._gcp = gcp.Provider(f"{name}-gcp", project=s.project, region=s.region,
                                  opts=pulumi.ResourceOptions(parent=self))
         self._args = args
-        labels = {"kubeforge-cluster": args.name, "managed-by": "kubeforge"}
+        labels = {"kubeforge-cluster": args.cluster.name, "managed-by": "kubeforge"}
         self._labels = labels
 
         network = gcp.compute.Network(
-            f"{name}-vpc", name=args.name, project=s.project, auto_create_subnetworks=False,
+            f"{name}-vpc", name=args.cluster.name, project=s.project, auto_create_subnetworks=False,
             routing_mode="REGIONAL", opts=self._opts(),
         )
         subnet = gcp.compute.Subnetwork(
-            f"{name}-nodes", name=f"{args.name}-nodes", project=s.project, region=s.region, network=network.id,
+            f"{name}-nodes", name=f"{args.cluster.name}-nodes", project=s.project, region=s.region, network=network.id,
             ip_cidr_range=s.subnet_cidr, private_ip_google_access=True,
             secondary_ip_ranges=[
                 {"range_name": "pods", "ip_cidr_range": s.pods_cidr},
@@ -84,16 +77,16 @@ class GkeCluster(pulumi.ComponentResource):
             ],
             opts=self._opts(),
         )
-        router = gcp.compute.Router(f"{name}-router", name=f"{args.name}-router", project=s.project,
+        router = gcp.compute.Router(f"{name}-router", name=f"{args.cluster.name}-router", project=s.project,
                                     region=s.region, network=network.id, opts=self._opts())
         # Private nodes reach registries and APIs through Cloud NAT only.
         gcp.compute.RouterNat(
-            f"{name}-nat", name=f"{args.name}-nat", project=s.project, region=s.region, router=router.name,
+            f"{name}-nat", name=f"{args.cluster.name}-nat", project=s.project, region=s.region, router=router.name,
             nat_ip_allocate_option="AUTO_ONLY", source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
             opts=self._opts(),
         )
 
-        ring = gcp.kms.KeyRing(f"{name}-keys", name=f"{args.name}-keys", project=s.project, location=s.region,
+        ring = gcp.kms.KeyRing(f"{name}-keys", name=f"{args.cluster.name}-keys", project=s.project, location=s.region,
                                opts=self._opts(protect=True))
         key = gcp.kms.CryptoKey(
             f"{name}-secrets", name="gke-secrets", key_ring=ring.id, rotation_period="7776000s",  # 90 days
@@ -109,8 +102,8 @@ class GkeCluster(pulumi.ComponentResource):
         )
 
         node_sa = gcp.serviceaccount.Account(
-            f"{name}-nodes", account_id=f"{args.name}-nodes"[:30], project=s.project,
-            display_name=f"GKE nodes of {args.name}", opts=self._opts(),
+            f"{name}-nodes", account_id=f"{args.cluster.name}-nodes"[:30], project=s.project,
+            display_name=f"GKE nodes of {args.cluster.name}", opts=self._opts(),
         )
         for role in NODE_ROLES:
             gcp.projects.IAMMember(
@@ -121,7 +114,7 @@ class GkeCluster(pulumi.ComponentResource):
 
         self.cluster = gcp.container.Cluster(
             f"{name}-gke",
-            name=args.name,
+            name=args.cluster.name,
             project=s.project,
             location=s.region,
             network=network.id,
@@ -162,7 +155,7 @@ class GkeCluster(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate).apply(
                 lambda a: kubeconfig_yaml(
-                    name=args.name, server=f"https://{a[0]}", ca_data=a[1],
+                    name=args.cluster.name, server=f"https://{a[0]}", ca_data=a[1],
                     # Ref: https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-access-for-kubectl
                     exec_command="gke-gcloud-auth-plugin", exec_args=[],
                 )
@@ -180,7 +173,7 @@ class GkeCluster(pulumi.ComponentResource):
         return pulumi.ResourceOptions(parent=self, provider=self._gcp, **kwargs)
 
     def _pool(self, name: str, pool_name: str, pool: CpuPool | GpuPool, gpu: GpuPool | None) -> gcp.container.NodePool:
-        s = self._args.settings
+        s = self._args.cluster.settings
         node_config: dict = {
             "machine_type": pool.machine.machine_type if gpu else pool.machine_type,
             "disk_size_gb": pool.disk_gb,

@@ -17,6 +17,14 @@ def _validate(capsys, project) -> tuple[int, str]:
     return code, err
 
 
+def _set(platform: dict, path: str, value) -> None:
+    node = platform
+    *parents, last = path.split(".")
+    for part in parents:
+        node = node[part]
+    node[last] = value
+
+
 def _refused(code: int, err: str, *fragments: str) -> None:
     assert code == 2
     assert err.startswith("error: ")
@@ -88,11 +96,7 @@ def test_python_tags_are_refused(capsys, project, onprem_platform):
 def test_values_that_could_reach_a_manifest_or_script_are_matched_whole_and_ascii_only(
     capsys, project, onprem_platform, tenant_spec, path, value, key
 ):
-    node = onprem_platform
-    *parents, last = path.split(".")
-    for part in parents:
-        node = node[part]
-    node[last] = value
+    _set(onprem_platform, path, value)
     project.stack(onprem_platform).tenant("team-a", tenant_spec)
     code, err = _validate(capsys, project)
     _refused(code, err, key)
@@ -104,11 +108,7 @@ def test_values_that_could_reach_a_manifest_or_script_are_matched_whole_and_asci
     ("nodePools.a100.diskGb", 10**12),
 ], ids=["per-node", "max-nodes", "disk"])
 def test_numbers_are_bounded(capsys, project, onprem_platform, tenant_spec, path, value):
-    node = onprem_platform
-    *parents, last = path.split(".")
-    for part in parents:
-        node = node[part]
-    node[last] = value
+    _set(onprem_platform, path, value)
     project.stack(onprem_platform).tenant("team-a", tenant_spec)
     code, err = _validate(capsys, project)
     _refused(code, err, f"kubeforge:platform.{path}", "less than or equal")
