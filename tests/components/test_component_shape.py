@@ -173,3 +173,15 @@ def test_every_kubernetes_object_kubeforge_creates_carries_the_recommended_label
         template = obj.inputs.get("spec", {}).get("template")
         if template:
             assert RECOMMENDED <= set(template["metadata"]["labels"]), obj.urn
+
+
+@pytest.mark.parametrize("component", [c for c in REGISTRY if c.section], ids=lambda c: c.key)
+def test_a_declared_config_section_is_a_block_of_the_spec(component):
+    from kubeforge.config.spec import ComponentSpec, PlatformSpec
+
+    model = PlatformSpec
+    for part in component.section.split("."):
+        fields = {f.alias or n: f for n, f in model.model_fields.items()}
+        assert part in fields, component.section
+        model = fields[part].annotation
+    assert issubclass(model, ComponentSpec)
