@@ -53,10 +53,15 @@ def test_a_stack_file_linked_outside_the_project_is_not_read(capsys, project, tm
     assert SECRET[:12] not in err
 
 
-def test_an_alias_bomb_is_refused(capsys, project):
+def _alias_bomb() -> str:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
-    project.stack(None, raw="config:\n  kubeforge:bomb:\n" + "".join(f"    {line}\n" for line in lines))
+    return "\n".join(lines) + "\nowner: *a9\n"
+
+
+def test_an_alias_bomb_is_refused(capsys, project):
+    bomb = "".join(f"    {line}\n" for line in _alias_bomb().splitlines())
+    project.stack(None, raw="config:\n  kubeforge:bomb:\n" + bomb)
     code, err = _validate(capsys, project)
     _refused(code, err, "stacks/Pulumi.test.yaml", "alias")
 
@@ -178,3 +183,32 @@ def test_a_hostile_stack_registers_nothing(capsys, project, onprem_platform, ten
     out = tmp_path / "graph.json"
     assert main(["-C", str(project.path), "preview", "--stack", "test", "--json", str(out)]) == 2
     assert not out.exists()
+
+
+def _limited():
+    import resource
+
+    # 1 GiB of address space: the CLI with its imports needs a few hundred MiB; an
+    # expanded alias bomb would need far more.
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+
+@pytest.mark.parametrize("tenant", [
+    _alias_bomb(),
+    "owner: [" + ",".join(["[1,[2]]"] * 40_000) + "]\n",
+    "owner: " + "[" * 100_000 + "\n",
+], ids=["alias-bomb", "many-values", "deep-open-brackets"])
+def test_hostile_files_are_refused_in_bounded_time_and_memory(project, onprem_platform, tenant):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    project.stack(onprem_platform)
+    (project.path / "stacks" / "tenants" / "team-a.yaml").write_text(tenant[: 256 * 1024])
+    kubeforge = Path(sys.executable).parent / "kubeforge"
+    # A hang guard, not a timing assertion: the refusal takes about a second.
+    result = subprocess.run([str(kubeforge), "-C", str(project.path), "validate", "--stack", "test"],
+                            capture_output=True, text=True, timeout=60, preexec_fn=_limited)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: stacks/tenants/team-a.yaml")
+    assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr
