@@ -393,6 +393,9 @@ class GpuOperatorSpec(ComponentSpec):
 class SchedulerSpec(ComponentSpec):
     """The Volcano batch scheduler (catalog key ``volcano``) and its queues."""
 
+    # The scheduler's configuration is generated from the keys below (components/scheduling).
+    pinned_values: ClassVar[tuple[str, ...]] = ("custom.scheduler_config_override", "custom.scheduler_name")
+
     policy: Literal["binpack", "spread"] = "binpack"
     """Node ordering: binpack fills GPU nodes before opening new ones; spread balances."""
     gang: bool = True
@@ -401,6 +404,14 @@ class SchedulerSpec(ComponentSpec):
     """Higher-priority jobs may preempt lower-priority ones within a queue."""
     queues: QueueDefaults = QueueDefaults()
     """Defaults for every tenant's queue."""
+    queue_plugin: Literal["capacity", "proportion"] = "capacity"
+    """How queues share the cluster: capacity (a queue's ``deserved`` share, here its
+    guaranteed GPUs, is what reclaim returns it to) or proportion (shares by weight).
+    Volcano runs one of the two, never both.
+    Ref: https://volcano.sh/en/docs/capacity_plugin/ ; https://volcano.sh/en/docs/proportion_plugin/"""
+    gpu_cap_overcommit: float = Field(default=2.0, ge=1.0, le=10.0)
+    """How far tenants' GPU caps (quota.gpu) may add up beyond the cluster's GPU capacity:
+    1.0 means no over-commit; guarantees never over-commit."""
 
 
 # Catalog components configured outside ``components:`` (section name -> catalog key).
@@ -485,6 +496,9 @@ class Contributor(Spec):
 
 
 class TenantQuota(Spec):
+    """Caps on what the tenant's namespace may hold (its ResourceQuota) and run (its queue's
+    capability)."""
+
     cpu: Quantity
     """CPU cores the tenant's pods may request in total."""
     memory: Quantity
@@ -495,6 +509,19 @@ class TenantQuota(Spec):
     """Persistent volume storage the tenant may claim in total."""
     pods: int = Field(default=500, ge=1, le=1_000_000)
     """Pods the tenant may run at once."""
+    persistent_volume_claims: int = Field(default=100, ge=0, le=100_000)
+    """PersistentVolumeClaims the tenant may hold."""
+    services: int = Field(default=50, ge=0, le=100_000)
+    """Services the tenant may create."""
+    load_balancers: int = Field(default=0, ge=0, le=100)
+    """Services of type LoadBalancer: 0 by default, so a tenant cannot open the cluster to
+    the internet on its own; the platform's gateway is the way in."""
+    node_ports: int = Field(default=0, ge=0, le=100)
+    """Services of type NodePort: 0 by default, for the same reason."""
+    config_maps: int = Field(default=500, ge=0, le=100_000)
+    """ConfigMaps the tenant may create."""
+    secrets: int = Field(default=500, ge=0, le=100_000)
+    """Secrets the tenant may create."""
 
     @field_validator("cpu", "memory", "storage", mode="before")
     @classmethod
@@ -508,9 +535,13 @@ class TenantQueue(Spec):
     weight: int = Field(default=1, ge=1, le=100)
     """Share of idle cluster capacity relative to other queues."""
     guaranteed_gpus: int = Field(default=0, ge=0, le=100_000)
-    """GPUs reserved for this tenant's queue (Volcano 'guarantee')."""
+    """GPUs reserved for this tenant's queue (Volcano 'guarantee'; also its 'deserved' share
+    with the capacity plugin)."""
     priority: Literal["low", "normal", "high"] = "normal"
     """Scheduling priority of the tenant's jobs relative to other tenants'."""
+    reclaimable: bool | None = None
+    """Whether other queues may reclaim what this queue borrowed; default:
+    scheduler.queues.reclaimable."""
 
 
 class TenantStorage(Spec):
@@ -533,3 +564,7 @@ class TenantSpec(Spec):
     """The tenant's Volcano queue."""
     storage: TenantStorage = TenantStorage()
     """The tenant's NAS volume and bucket."""
+    pod_security: Literal["baseline", "restricted"] = "baseline"
+    """Pod Security Standard enforced in the namespace; restricted is stricter (no root, no
+    added capabilities). Privileged is never offered to a tenant.
+    Ref: https://kubernetes.io/docs/concepts/security/pod-security-standards/"""
