@@ -8,6 +8,7 @@ from pathlib import Path
 import pulumi
 
 from components.platform import Platform, PlatformArgs
+from kubeforge.config.credentials import OBJECT_STORE_CREDENTIALS_KEY
 from kubeforge.config.loader import load_platform
 from kubeforge.errors import ConfigError
 
@@ -18,6 +19,8 @@ try:
         stack=pulumi.get_stack(),
         root=Path(__file__).parent,
         kubeconfig_configured=config.get("kubeconfig") is not None,
+        # Checked for its shape only; the clear text goes no further.
+        object_store_credentials=pulumi.runtime.get_config(OBJECT_STORE_CREDENTIALS_KEY),
     )
 except ConfigError as exc:
     # RunError: Pulumi prints the message alone, without a Python traceback.
@@ -26,7 +29,11 @@ except ConfigError as exc:
 for warning in stack.warnings:
     pulumi.log.warn(warning)
 
-platform = Platform("kubeforge", PlatformArgs(stack=stack, kubeconfig=config.get_secret("kubeconfig")))
+platform = Platform("kubeforge", PlatformArgs(
+    stack=stack,
+    kubeconfig=config.get_secret("kubeconfig"),
+    object_store_credentials=config.get_secret_object("objectStoreCredentials"),
+))
 if platform.kubeconfig is not None:
     pulumi.export("kubeconfig", platform.kubeconfig)
 pulumi.export("tenantNamespaces", platform.tenant_namespaces)

@@ -21,7 +21,7 @@ line in :mod:`components.registry`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -32,11 +32,68 @@ from kubeforge.config.resolved import ResolvedStack
 
 
 @dataclass(frozen=True)
+class AwsClusterRefs:
+    """What components that create AWS resources next to an EKS cluster need from it."""
+
+    provider: pulumi.ProviderResource
+    """The cluster's explicit regional AWS provider: every AWS resource uses it."""
+    region: str
+    """The cluster's region."""
+    cluster_name: pulumi.Output[str]
+    """The EKS cluster's name (an output, so add-ons wait for the cluster)."""
+    vpc_id: pulumi.Output[str]
+    """The cluster's VPC."""
+    private_subnet_ids: Sequence[pulumi.Output[str]]
+    """One private subnet per availability zone; the nodes run in them."""
+    node_security_group_id: pulumi.Output[str]
+    """The EKS cluster security group, which every managed node carries.
+    Ref: https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html"""
+    oidc_provider_arn: pulumi.Output[str]
+    """The cluster's IAM OIDC provider, for IRSA trust policies."""
+    oidc_issuer: pulumi.Output[str]
+    """The cluster's OIDC issuer URL (https://oidc.eks.<region>.amazonaws.com/id/<id>)."""
+    data_key_arn: pulumi.Output[str] | None
+    """The customer-managed KMS key for platform data (EFS, S3); None when storage is off."""
+    nodes: Sequence[pulumi.Resource]
+    """The node groups: what an add-on's pods wait for."""
+    tags: Mapping[str, str]
+    """Tags every AWS resource of the cluster carries."""
+
+
+@dataclass(frozen=True)
+class GcpClusterRefs:
+    """What components that create GCP resources next to a GKE cluster need from it."""
+
+    provider: pulumi.ProviderResource
+    """The cluster's explicit GCP provider (project and region from kubeforge's config)."""
+    project: str
+    """The GCP project id."""
+    region: str
+    """The cluster's region."""
+    network_name: pulumi.Output[str]
+    """The cluster's VPC network name (Filestore instances join it)."""
+    workload_pool: str
+    """The Workload Identity pool, ``<project>.svc.id.goog``."""
+    data_key_id: pulumi.Output[str] | None
+    """The Cloud KMS key for platform data (bucket CMEK), usable by Cloud Storage once this
+    output resolves; None when no bucket uses it."""
+    labels: Mapping[str, str]
+    """Labels every GCP resource of the cluster carries."""
+
+
+@dataclass(frozen=True)
 class ClusterAccess:
     """What every in-cluster component needs from the cluster component."""
 
     provider: k8s.Provider
     """The one explicit Kubernetes provider of the stack's cluster."""
+    aws: AwsClusterRefs | None = None
+    """EKS only: the cluster's network, identity and key references."""
+    gcp: GcpClusterRefs | None = None
+    """GKE only: the cluster's project, network and key references."""
+    object_store_credentials: pulumi.Output[Any] | None = None
+    """On-prem: the secret ``kubeforge:objectStoreCredentials`` value, added by ``Platform``
+    from ``PlatformArgs`` (tenants' object-store access keys)."""
 
 
 class PlatformComponent(pulumi.ComponentResource):

@@ -13,13 +13,29 @@ from components.component import PlatformComponent
 from components.gpu.cos_driver import CosDriverInstaller
 from components.gpu.operator import GpuOperator
 from components.platform.namespaces import PlatformNamespaces
+from components.scheduling.priority import TenantPriorityClasses
+from components.scheduling.volcano import VolcanoScheduler
+from components.storage.efs import EfsNas
+from components.storage.filestore import FilestoreNas
+from components.storage.nfs import NfsNas
+from components.storage.seaweedfs import SeaweedFsStore
+from components.storage.tenant import TenantStorage
+from components.tenancy.queue_policy import TenantQueuePolicy
 from components.tenancy.tenant import TenantNamespace
 
 REGISTRY: tuple[type[PlatformComponent], ...] = (
     PlatformNamespaces,
     CosDriverInstaller,
     GpuOperator,
+    TenantPriorityClasses,
+    VolcanoScheduler,
     TenantNamespace,
+    EfsNas,
+    FilestoreNas,
+    NfsNas,
+    SeaweedFsStore,
+    TenantStorage,
+    TenantQueuePolicy,
 )
 
 

@@ -23,7 +23,7 @@ import pulumi_kubernetes as k8s
 
 from components.cluster.gpu_nodes import CLOUD_GPU_TAINT, POOL_LABEL, gpu_node_labels
 from components.cluster.kubeconfig import kubeconfig_yaml
-from components.component import ClusterAccess
+from components.component import AwsClusterRefs, ClusterAccess
 from kubeforge.config.resolved import AwsCluster, AwsSettings, CpuPool, GpuPool, ResolvedStack
 
 # Ref: https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html
@@ -45,11 +45,14 @@ class EksClusterArgs:
     """CPU pools for platform services, machine types resolved."""
     gpu_pools: Mapping[str, GpuPool]
     """GPU pools, machine types resolved from the machine-type table."""
+    data_key: bool = False
+    """Create the customer-managed KMS key for platform data (EFS, S3): storage is on."""
 
     @classmethod
     def from_stack(cls, stack: ResolvedStack, kubeconfig: pulumi.Output[str] | None) -> "EksClusterArgs":
         assert isinstance(stack.cluster, AwsCluster) and kubeconfig is None
-        return cls(cluster=stack.cluster, system_pools=stack.cpu_pools, gpu_pools=stack.gpu_pools)
+        return cls(cluster=stack.cluster, system_pools=stack.cpu_pools, gpu_pools=stack.gpu_pools,
+                   data_key=stack.storage.file.enabled or stack.storage.object.enabled)
 
 
 
@@ -83,6 +86,7 @@ class EksCluster(pulumi.ComponentResource):
             opts=self._opts(protect=True),
         )
         aws.kms.Alias(f"{name}-secrets", name=f"alias/{args.cluster.name}-eks-secrets", target_key_id=key.key_id, opts=child)
+        data_key = self._data_key(name, tags) if args.data_key else None
 
         cluster_role = self._role(f"{name}-control-plane", "eks.amazonaws.com",
                                   ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"])
@@ -154,7 +158,22 @@ class EksCluster(pulumi.ComponentResource):
             f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.node_groups.values())),
         )
-        self.access = ClusterAccess(provider=self.provider)
+        self.access = ClusterAccess(provider=self.provider, aws=AwsClusterRefs(
+            provider=self._aws,
+            region=args.cluster.settings.region,
+            cluster_name=self.cluster.name,
+            vpc_id=network["vpc"].id,
+            private_subnet_ids=self.private_subnet_ids,
+            # Managed nodes without security groups of their own in the launch template get the
+            # cluster security group; the GPU pool's EFA interfaces list it explicitly.
+            # Ref: https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html
+            node_security_group_id=self.cluster.vpc_config.cluster_security_group_id,
+            oidc_provider_arn=self.oidc_provider_arn,
+            oidc_issuer=self.oidc_issuer,
+            data_key_arn=data_key.arn if data_key is not None else None,
+            nodes=list(self.node_groups.values()),
+            tags=tags,
+        ))
         self.register_outputs({
             "clusterName": self.cluster.name,
             "endpoint": self.cluster.endpoint,
@@ -179,6 +198,22 @@ class EksCluster(pulumi.ComponentResource):
 
     def _opts(self, **kwargs) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self._aws, **kwargs)
+
+    def _data_key(self, name: str, tags: dict[str, str]) -> aws.kms.Key:
+        """The customer-managed key of platform data (EFS file system, tenants' buckets).
+        Deleting it would make that data unreadable: protected, and kept if ever removed
+        from the stack. Ref: https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html"""
+        key = aws.kms.Key(
+            f"{name}-data",
+            description=f"Platform data (EFS, S3) of EKS cluster {self._args.cluster.name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            tags=tags,
+            opts=self._opts(protect=True, retain_on_delete=True),
+        )
+        aws.kms.Alias(f"{name}-data", name=f"alias/{self._args.cluster.name}-data", target_key_id=key.key_id,
+                      opts=self._opts())
+        return key
 
     def _role(self, name: str, service: str, policies: list[str]) -> aws.iam.Role:
         role = aws.iam.Role(

@@ -27,7 +27,7 @@ import pulumi_kubernetes as k8s
 
 from components.cluster.gpu_nodes import CLOUD_GPU_TAINT, POOL_LABEL, gpu_node_labels
 from components.cluster.kubeconfig import kubeconfig_yaml
-from components.component import ClusterAccess
+from components.component import ClusterAccess, GcpClusterRefs
 from kubeforge.config.resolved import CpuPool, GkeCluster as GkeClusterSpec, GpuPool, ResolvedStack
 # Least-privilege node identity. Ref: https://cloud.google.com/kubernetes-engine/docs/how-to/hardening-your-cluster#use_least_privilege_sa
 NODE_ROLES = ["roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader"]
@@ -41,11 +41,17 @@ class GkeClusterArgs:
     """CPU pools for platform services, machine types resolved."""
     gpu_pools: Mapping[str, GpuPool]
     """GPU pools, machine types resolved from the machine-type table."""
+    filestore_csi: bool = False
+    """Enable GKE's Filestore CSI driver add-on: file storage is on."""
+    data_key: bool = False
+    """Create the Cloud KMS key for platform data: buckets use customer-managed encryption."""
 
     @classmethod
     def from_stack(cls, stack: ResolvedStack, kubeconfig: pulumi.Output[str] | None) -> "GkeClusterArgs":
         assert isinstance(stack.cluster, GkeClusterSpec) and kubeconfig is None
-        return cls(cluster=stack.cluster, system_pools=stack.cpu_pools, gpu_pools=stack.gpu_pools)
+        storage = stack.storage
+        return cls(cluster=stack.cluster, system_pools=stack.cpu_pools, gpu_pools=stack.gpu_pools,
+                   filestore_csi=storage.file.enabled, data_key=storage.object.enabled and storage.object.cmek)
 
 
 
@@ -101,6 +107,8 @@ class GkeCluster(pulumi.ComponentResource):
             opts=self._opts(),
         )
 
+        data_key = self._data_key(name, ring, project) if args.data_key else None
+
         node_sa = gcp.serviceaccount.Account(
             f"{name}-nodes", account_id=f"{args.cluster.name}-nodes"[:30], project=s.project,
             display_name=f"GKE nodes of {args.cluster.name}", opts=self._opts(),
@@ -145,6 +153,7 @@ class GkeCluster(pulumi.ComponentResource):
             deletion_protection=True,
             resource_labels=labels,
             opts=self._opts(protect=True, depends_on=[key_grant], ignore_changes=["nodeConfig", "initialNodeCount"]),
+            **self._addons(args),
         )
         self.node_pools = {}
         for pool_name, pool in args.system_pools.items():
@@ -165,12 +174,45 @@ class GkeCluster(pulumi.ComponentResource):
             f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.node_pools.values())),
         )
-        self.access = ClusterAccess(provider=self.provider)
+        self.access = ClusterAccess(provider=self.provider, gcp=GcpClusterRefs(
+            provider=self._gcp,
+            project=s.project,
+            region=s.region,
+            network_name=network.name,
+            workload_pool=f"{s.project}.svc.id.goog",
+            data_key_id=data_key,
+            labels=labels,
+        ))
         self.register_outputs({"clusterName": self.cluster.name, "endpoint": self.cluster.endpoint,
                                "kubeconfig": self.kubeconfig})
 
     def _opts(self, **kwargs) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self._gcp, **kwargs)
+
+    @staticmethod
+    def _addons(args: GkeClusterArgs) -> dict:
+        """GKE add-ons kubeforge turns on. Enabling one later updates the cluster in place.
+        Ref: https://cloud.google.com/kubernetes-engine/docs/how-to/persistent-volumes/filestore-csi-driver#enable-existing"""
+        if not args.filestore_csi:
+            return {}
+        return {"addons_config": {"gcp_filestore_csi_driver_config": {"enabled": True}}}
+
+    def _data_key(self, name: str, ring: gcp.kms.KeyRing, project) -> pulumi.Output[str]:
+        """The key of platform data (tenants' buckets), which Cloud Storage's service agent may
+        use; the id returned resolves once that grant exists, so buckets wait for it. A Cloud
+        KMS key cannot be deleted, only its versions destroyed (and the data with them): kept
+        if ever removed from the stack.
+        Ref: https://cloud.google.com/storage/docs/encryption/using-customer-managed-keys#service-agent-access"""
+        key = gcp.kms.CryptoKey(
+            f"{name}-data", name="platform-data", key_ring=ring.id, rotation_period="7776000s",  # 90 days
+            opts=self._opts(protect=True, retain_on_delete=True),
+        )
+        grant = gcp.kms.CryptoKeyIAMMember(
+            f"{name}-data-gcs", crypto_key_id=key.id, role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+            member=project.number.apply(lambda n: f"serviceAccount:service-{n}@gs-project-accounts.iam.gserviceaccount.com"),
+            opts=self._opts(),
+        )
+        return pulumi.Output.all(key.id, grant.id).apply(lambda ids: ids[0])
 
     def _pool(self, name: str, pool_name: str, pool: CpuPool | GpuPool, gpu: GpuPool | None) -> gcp.container.NodePool:
         s = self._args.cluster.settings

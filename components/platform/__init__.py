@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
@@ -25,6 +27,9 @@ class PlatformArgs:
     """The resolved stack: everything the platform deploys."""
     kubeconfig: pulumi.Output[str] | None = None
     """On-prem: the secret ``kubeforge:kubeconfig`` value, when set."""
+    object_store_credentials: pulumi.Output[Any] | None = None
+    """On-prem: the secret ``kubeforge:objectStoreCredentials`` value (tenants' object-store
+    keys), when set; components receive it in ``ClusterAccess``."""
 
 
 class Platform(pulumi.ComponentResource):
@@ -39,11 +44,12 @@ class Platform(pulumi.ComponentResource):
         cluster_module = importlib.import_module(module)
         cluster_args = getattr(cluster_module, args_name).from_stack(stack, args.kubeconfig)
         cluster = getattr(cluster_module, cls_name)("cluster", cluster_args, opts=pulumi.ResourceOptions(parent=self))
+        access = dataclasses.replace(cluster.access, object_store_credentials=args.object_store_credentials)
 
         self.components: dict[str, list[PlatformComponent]] = {}
         for component in dependency_order(REGISTRY):
             needs = [c for key in component.depends_on for c in self.components.get(key, [])]
-            for instance, component_args in component.instances(stack, cluster.access).items():
+            for instance, component_args in component.instances(stack, access).items():
                 previous = component.previous_names.get(instance)
                 self.components.setdefault(component.key, []).append(component(
                     instance,

@@ -101,6 +101,11 @@ class Release(_CatalogModel):
     images: dict[str, WorkloadImage]
     platform_images: dict[str, PlatformImage]
     eks_nvidia_ami: dict[str, "EksAmiRelease"] = Field(alias="eksNvidiaAmi")
+    storage: dict[str, ComponentPin] = {}
+    """Storage drivers and stores (components/storage), configured under ``storage:``, not
+    ``components:``: each is installed only where the target and storage settings need it."""
+    eks_addons: dict[str, "EksAddon"] = {}
+    """EKS add-ons by add-on name, at the exact add-on version."""
 
 
 class EksAmiRelease(_CatalogModel):
@@ -108,6 +113,13 @@ class EksAmiRelease(_CatalogModel):
 
     release_version: str
     nvidia_driver: str
+    source: str
+
+
+class EksAddon(_CatalogModel):
+    """An EKS add-on version (``aws eks describe-addon-versions``) and the driver it ships."""
+
+    version: str
     source: str
 
 
@@ -160,6 +172,11 @@ def version_table(name: str) -> str:
         sources = [f"{c.repository} `{c.name}`" for c in pin.charts] or [f"`{u}`" for u in pin.manifests.urls]
         others = f" (also: {', '.join(f'`{v}`' for v in pin.other_versions)})" if pin.other_versions else ""
         lines.append(f"| {key} | `{pin.namespace}` | {'<br>'.join(sources)} | `{pin.version}`{others} | {pin.source} |")
+    for key, pin in sorted(release.storage.items()):
+        sources = [f"{c.repository} `{c.name}`" for c in pin.charts]
+        lines.append(f"| storage: {key} | `{pin.namespace}` | {'<br>'.join(sources)} | `{pin.version}` | {pin.source} |")
+    for name, addon in sorted(release.eks_addons.items()):
+        lines.append(f"| EKS add-on | `kube-system` | `{name}` | `{addon.version}` | {addon.source} |")
     lines += ["", "| image | role | CUDA | source |", "|---|---|---|---|"]
     for key, image in sorted(release.images.items()):
         lines.append(f"| `{image.image}` | {image.role} | {image.cuda} | {image.source} |")

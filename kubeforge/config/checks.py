@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from kubeforge import catalog, machines
 from kubeforge.config.resolved import ResolvedStack
-from kubeforge.config.spec import TOP_LEVEL_COMPONENTS, PlatformSpec, TenantSpec
+from kubeforge.config.spec import TOP_LEVEL_COMPONENTS, PlatformSpec, TenantSpec, quantity_value
 from kubeforge.errors import Problem
 from kubeforge.gpu.compat import check_pool
 
@@ -126,6 +126,27 @@ def tenant_is_consistent(ctx: SpecContext) -> list[Problem]:
 
 
 
+# Namespaces Kubernetes itself uses, and Volcano's own queues (a tenant's queue is named
+# after it). Ref: https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/#initial-namespaces ;
+# https://github.com/volcano-sh/volcano/blob/v1.15.1/pkg/controllers/queue/queue_controller_action.go ("root")
+RESERVED_TENANT_NAMES = frozenset({"default", "root", "kubeforge-system"})
+
+
+def tenant_names_not_reserved(ctx: SpecContext) -> list[Problem]:
+    """A tenant's name becomes a namespace, a Queue and a Profile: it may not be a system or
+    platform namespace, nor one of Volcano's queues."""
+    platform = {pin.namespace for pin in ctx.release.components.values()}
+    problems = []
+    for index, name in enumerate(ctx.spec.tenants):
+        if name in RESERVED_TENANT_NAMES or name in platform or name.startswith("kube-"):
+            reserved = ", ".join(sorted(RESERVED_TENANT_NAMES | platform))
+            problems.append(ctx.problem(
+                f"tenants[{index}]", f"collides with a system or platform namespace or queue (kube-*, {reserved}); "
+                "choose another tenant name", value=name,
+            ))
+    return problems
+
+
 def kubernetes_version_supported(ctx: SpecContext) -> list[Problem]:
     spec = ctx.spec
     supported = getattr(ctx.release.kubernetes, spec.target)
@@ -196,24 +217,69 @@ def gpu_machine_exists(ctx: SpecContext) -> list[Problem]:
     return problems
 
 
+# Per-volume sizes the GKE Filestore CSI driver provisions for each tier (binary units): one
+# or two bands. Ref: https://github.com/kubernetes-sigs/gcp-filestore-csi-driver/blob/v1.13.1/pkg/csi_driver/controller.go
+# (tier bounds) and pkg/util/multishare_defs.go (share bounds); https://cloud.google.com/filestore/docs/service-tiers
+# basic-hdd from 100Gi and regional need GKE 1.33 or later (every GKE version of the 2026.11
+# release). Ref: https://cloud.google.com/filestore/docs/csi-driver#requirements
+FILESTORE_SIZES: dict[str, tuple[tuple[str, str], ...]] = {
+    "basic-hdd": (("100Gi", "63.9Ti"),),
+    "basic-ssd": (("2.5Ti", "63.9Ti"),),
+    "zonal": (("1Ti", "9984Gi"), ("10Ti", "100Ti")),
+    "regional": (("100Gi", "9984Gi"), ("10Ti", "100Ti")),
+    "enterprise-multishare": (("100Gi", "1Ti"),),
+}
+
+
 def storage_matches_target(ctx: SpecContext) -> list[Problem]:
+    """Each target's storage settings are given where needed and only there; tenants' NAS
+    volumes fit the file storage (a Filestore tier's sizes on gcp)."""
     spec = ctx.spec
     storage = spec.storage
+    obj = storage.object
     problems = []
     if spec.target == "onprem":
         if storage.file.enabled and storage.file.nfs is None:
             problems.append(ctx.problem("storage.file.nfs", "on-prem NAS needs the NFS export ({server, path}) "
                                         "that backs it, or file.enabled: false", has_value=False))
-        if storage.object.enabled and not storage.object.endpoint:
+        if obj.enabled and obj.store == "external" and not obj.endpoint:
             problems.append(ctx.problem("storage.object.endpoint", "on-prem object storage needs the URL of an "
-                                        "S3-compatible service, or object.enabled: false", has_value=False))
+                                        "S3-compatible service, store: seaweedfs, or object.enabled: false",
+                                        has_value=False))
+        if obj.store == "seaweedfs" and obj.endpoint:
+            problems.append(ctx.problem("storage.object.endpoint", "store seaweedfs runs in the cluster; remove "
+                                        "endpoint, or set store: external", value=obj.endpoint))
+        if obj.store == "seaweedfs" and quantity_value(str(obj.seaweedfs.volume_size)) < 2**30:
+            problems.append(ctx.problem("storage.object.seaweedfs.volumeSize", "must be at least 1Gi",
+                                        value=obj.seaweedfs.volume_size))
     else:
         if storage.file.nfs is not None:
             problems.append(ctx.problem("storage.file.nfs", f"only accepted on-prem; {spec.target} creates its "
                                         "own file system", has_value=False))
-        if storage.object.endpoint:
+        if obj.endpoint:
             problems.append(ctx.problem("storage.object.endpoint", f"only accepted on-prem; {spec.target} "
-                                        "creates its own buckets", value=storage.object.endpoint))
+                                        "creates its own buckets", value=obj.endpoint))
+        if "store" in obj.model_fields_set:
+            problems.append(ctx.problem("storage.object.store", f"only accepted on-prem; {spec.target} stores "
+                                        "objects in its own buckets", value=obj.store))
+    for name, tenant in ctx.tenants.items():
+        nas = tenant.storage.nas
+        if nas is None:
+            continue
+        size = quantity_value(nas)
+        if size <= 0:
+            problems.append(Problem(tenant_source(name), "storage.nas", "must be more than 0; null for no NAS "
+                                    "volume", value=nas))
+        elif not storage.file.enabled:
+            problems.append(Problem(tenant_source(name), "storage.nas", "storage.file is off on this stack: the "
+                                    "tenant gets no NAS volume", value=nas, warning=True))
+        elif spec.target == "gcp":
+            tier = storage.file.filestore_tier
+            bands = FILESTORE_SIZES[tier]
+            if not any(quantity_value(low) <= size <= quantity_value(high) for low, high in bands):
+                accepted = " or ".join(f"{low} to {high}" for low, high in bands)
+                problems.append(Problem(tenant_source(name), "storage.nas", f"Filestore tier {tier} "
+                                        f"(storage.file.filestoreTier) provisions {accepted}", value=nas))
     return problems
 
 
@@ -267,6 +333,7 @@ SPEC_CHECKS: tuple[Callable[[SpecContext], list[Problem]], ...] = (
     aws_public_endpoint_is_allowlisted,
     node_pool_is_consistent,
     tenant_is_consistent,
+    tenant_names_not_reserved,
     kubernetes_version_supported,
     cpu_pool_on_cloud,
     pool_nodes_match_target,
@@ -362,22 +429,38 @@ def one_gpu_operator_setting(stack: ResolvedStack) -> list[Problem]:
 
 
 def tenant_gpus_within_capacity(stack: ResolvedStack) -> list[Problem]:
-    """Tenant GPU quotas and queue guarantees must fit the GPUs the pools can provide."""
+    """Guarantees must fit the GPUs the pools provide; caps (quota.gpu) may add up to at most
+    scheduler.gpuCapOvercommit times that, and no single cap may exceed it."""
     capacity = stack.gpu_capacity
+    pools = ", ".join(f"{n} {p.gpus}" for n, p in sorted(stack.gpu_pools.items())) or "no GPU pools"
+    source = stack_source(stack.stack)
     problems = []
     for name, tenant in stack.tenants.items():
         if tenant.quota.gpu > capacity:
             problems.append(Problem(
                 tenant_source(name), "quota.gpu",
-                f"exceeds the cluster's GPU capacity of {capacity} (sum of max nodes x GPUs per node)",
+                f"exceeds the cluster's GPU capacity of {capacity} (max nodes x GPUs per node: {pools})",
                 value=tenant.quota.gpu,
             ))
-    guaranteed = sum(t.queue.guaranteed_gpus for t in stack.tenants.values())
-    if guaranteed > capacity:
+    guaranteed = {n: t.queue.guaranteed_gpus for n, t in sorted(stack.tenants.items()) if t.queue.guaranteed_gpus}
+    if sum(guaranteed.values()) > capacity:
+        who = ", ".join(f"{n} {g}" for n, g in guaranteed.items())
         problems.append(Problem(
-            stack_source(stack.stack), f"{PLATFORM_KEY}.tenants",
-            f"tenants' queue.guaranteedGpus add up to {guaranteed}, more than the {capacity} GPUs the pools provide",
+            source, f"{PLATFORM_KEY}.tenants",
+            f"tenants' queue.guaranteedGpus add up to {sum(guaranteed.values())} ({who}), more than the {capacity} "
+            f"GPUs the pools provide ({pools}); guarantees cannot be over-committed",
             has_value=False,
+        ))
+    ratio = stack.scheduler.gpu_cap_overcommit
+    limit = int(capacity * ratio)
+    caps = {n: t.quota.gpu for n, t in sorted(stack.tenants.items()) if t.quota.gpu}
+    if sum(caps.values()) > limit:
+        who = ", ".join(f"{n} {g}" for n, g in caps.items())
+        problems.append(Problem(
+            source, f"{PLATFORM_KEY}.tenants",
+            f"tenants' quota.gpu add up to {sum(caps.values())} ({who}), more than scheduler.gpuCapOvercommit "
+            f"{ratio:g} x the {capacity} GPUs the pools provide ({pools}) = {limit}; lower the quotas or raise "
+            "the ratio", has_value=False,
         ))
     return problems
 

@@ -32,6 +32,7 @@ from kubeforge.config.checks import (
     stack_source,
     tenant_source,
 )
+from kubeforge.config.credentials import OBJECT_STORE_CREDENTIALS_KEY, credentials_problems
 from kubeforge.config.resolve import resolve
 from kubeforge.config.resolved import ResolvedStack
 from kubeforge.config.spec import PlatformSpec, TenantSpec
@@ -39,7 +40,7 @@ from kubeforge.errors import ConfigError, Problem
 
 NAMESPACE = "kubeforge"
 # Other keys kubeforge reads from its config namespace. Anything else is a typo.
-KNOWN_KEYS = {PLATFORM_KEY, KUBECONFIG_KEY}
+KNOWN_KEYS = {PLATFORM_KEY, KUBECONFIG_KEY, OBJECT_STORE_CREDENTIALS_KEY}
 # Pulumi stack names: letters, digits, '-', '_' and '.'. A name never holds a path.
 # Ref: https://www.pulumi.com/docs/iac/concepts/stacks/#create-stack
 STACK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", re.ASCII)
@@ -93,11 +94,16 @@ def load_stack(stack: str, root: Path) -> ResolvedStack:
             for k in unknown
         ])
     return load_platform(config.get(PLATFORM_KEY), stack=stack, root=root,
-                         kubeconfig_configured=KUBECONFIG_KEY in config)
+                         kubeconfig_configured=KUBECONFIG_KEY in config,
+                         object_store_credentials=config.get(OBJECT_STORE_CREDENTIALS_KEY), from_stack_file=True)
 
 
-def load_platform(raw: Any, *, stack: str, root: Path, kubeconfig_configured: bool = False) -> ResolvedStack:
-    """Validate a ``kubeforge:platform`` value (already parsed), load its tenants, resolve."""
+def load_platform(raw: Any, *, stack: str, root: Path, kubeconfig_configured: bool = False,
+                  object_store_credentials: Any = None, from_stack_file: bool = False) -> ResolvedStack:
+    """Validate a ``kubeforge:platform`` value (already parsed), load its tenants, resolve.
+
+    ``object_store_credentials`` is the ``kubeforge:objectStoreCredentials`` value, checked for
+    its shape only (:mod:`kubeforge.config.credentials`); it is not kept."""
     source_name = stack_file(stack)
     if raw is None:
         raise ConfigError([Problem(source_name, PLATFORM_KEY, "required config value is missing", has_value=False)])
@@ -112,12 +118,14 @@ def load_platform(raw: Any, *, stack: str, root: Path, kubeconfig_configured: bo
                       kubeconfig_configured=kubeconfig_configured)
     for check in SPEC_CHECKS:
         problems += check(ctx)
+    problems += credentials_problems(object_store_credentials, spec, tenants, source_name,
+                                     from_stack_file=from_stack_file)
     _raise_errors(problems)
 
     stack_model = resolve(spec, tenants, ctx.release, stack)
     findings = [p for check in STACK_CHECKS for p in check(stack_model)]
     _raise_errors(findings)
-    warnings = tuple(str(p) for p in findings if p.warning)
+    warnings = tuple(str(p) for p in [*problems, *findings] if p.warning)
     return dataclasses.replace(stack_model, warnings=warnings)
 
 

@@ -27,6 +27,7 @@ from kubeforge.config.spec import (
     SchedulerSpec,
     StorageSpec,
     TenantSpec,
+    quantity_value,
 )
 from kubeforge.machines import GpuMachineType
 
@@ -41,6 +42,7 @@ __all__ = [
     "GkeCluster",
     "GpuPool",
     "MigLayout",
+    "NAS_STORAGE_CLASS",
     "OnPremSettings",
     "ResolvedComponent",
     "ResolvedStack",
@@ -48,9 +50,12 @@ __all__ = [
     "StorageSpec",
     "TenantSpec",
     "frozen",
+    "quantity_value",
 ]
 
 DriverInstallPath = Literal["ami", "cos-installer", "operator", "host"]
+NAS_STORAGE_CLASS = "kubeforge-nas"
+"""The one RWX StorageClass name on every target (components/storage creates it)."""
 Target = Literal["aws", "gcp", "onprem"]
 
 
@@ -184,6 +189,11 @@ class ResolvedStack:
     @property
     def gpu_capacity(self) -> int:
         return sum(p.gpus for p in self.gpu_pools.values())
+
+    @property
+    def nas_storage_class(self) -> str | None:
+        """The ReadWriteMany StorageClass of the platform's NAS (None without file storage)."""
+        return NAS_STORAGE_CLASS if self.storage.file.enabled else None
 
     def platform_image(self, key: str) -> str:
         """An image kubeforge itself runs, from the catalog release."""

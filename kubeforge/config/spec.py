@@ -300,6 +300,18 @@ class NodePoolSpec(Spec):
 # --- storage, scheduler, components ---------------------------------------------------
 
 
+# Bucket names S3 or GCS reserve. Ref: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html ;
+# https://cloud.google.com/storage/docs/buckets#naming
+RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-", "goog")
+RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", "--x-s3", "--table-s3")
+RESERVED_BUCKET_WORDS = ("google", "g00gle")
+
+
+def _bucket_safe(text: str) -> str:
+    """Lowercase letters, digits and single hyphens, as S3 and GCS bucket names allow."""
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", text.lower())).strip("-")
+
+
 class NfsServer(Spec):
     server: str = Field(max_length=253, pattern=r"^[A-Za-z0-9]([-A-Za-z0-9.:]*[A-Za-z0-9])?$")
     """Host name or address of the NFS server."""
@@ -309,22 +321,94 @@ class NfsServer(Spec):
 
 class FileStorageSpec(Spec):
     enabled: bool = True
-    """Shared ReadWriteMany file storage (NAS) for notebooks, datasets and checkpoints."""
+    """Shared ReadWriteMany file storage (NAS) for notebooks, datasets and checkpoints: the
+    StorageClass kubeforge-nas, and a volume of each tenant's storage.nas size."""
     nfs: NfsServer | None = None
     """On-prem: the existing NFS export that backs the NAS storage class."""
     throughput: Literal["bursting", "elastic"] = "elastic"
-    """AWS EFS throughput mode."""
+    """AWS EFS throughput mode: elastic scales with the workload and bills what it uses;
+    bursting earns throughput with the data stored.
+    Ref: https://docs.aws.amazon.com/efs/latest/ug/performance.html#throughput-modes"""
+    filestore_tier: Literal["basic-hdd", "basic-ssd", "zonal", "regional", "enterprise-multishare"] = "regional"
+    """GCP Filestore tier of the tenants' NAS volumes; every tenant's storage.nas must fit
+    the tier's sizes (a Filestore instance per volume, or a share for enterprise-multishare):
+    basic-hdd 100Gi-63.9Ti, basic-ssd 2.5Ti-63.9Ti, zonal 1Ti-9984Gi or 10Ti-100Ti,
+    regional 100Gi-9984Gi or 10Ti-100Ti (replicated across zones), enterprise-multishare
+    100Gi-1Ti (shares packed on enterprise instances).
+    Ref: https://cloud.google.com/filestore/docs/service-tiers ;
+    https://cloud.google.com/kubernetes-engine/docs/concepts/multishares"""
+
+
+class SeaweedFsSpec(Spec):
+    """The in-cluster object store (on-prem, ``store: seaweedfs``)."""
+
+    masters: Literal[1, 3] = 3
+    """Master servers (Raft); 3 survive the loss of one. Each runs on its own node."""
+    volume_servers: int = Field(default=3, ge=1, le=64)
+    """Volume servers, each on its own node with its own volume; with 2 or more, every
+    object is stored on two of them (replication 001)."""
+    volume_size: Quantity = "1Ti"
+    """Size of each volume server's PersistentVolume."""
+    storage_class: DnsSubdomain | None = None
+    """StorageClass of the store's PersistentVolumes (block storage, e.g. local disks or a
+    SAN); default: the cluster's default class."""
 
 
 class ObjectStorageSpec(Spec):
     enabled: bool = True
-    """Object storage for pipeline artifacts and models (S3, GCS, or S3-compatible on-prem)."""
+    """Object storage for pipeline artifacts and models: a bucket per tenant with
+    storage.bucket (S3, GCS, or S3-compatible on-prem)."""
+    store: Literal["external", "seaweedfs"] = "external"
+    """On-prem: ``external`` uses the existing S3-compatible service at ``endpoint``;
+    ``seaweedfs`` runs SeaweedFS in the cluster. Tenants' access keys come from the secret
+    config value ``kubeforge:objectStoreCredentials`` (docs/STORAGE.md)."""
     endpoint: str | None = Field(
         default=None, max_length=512, pattern=r"^https?://[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[A-Za-z0-9._~-]*)*$"
     )
-    """On-prem: URL of the existing S3-compatible service."""
+    """On-prem, store external: URL of the existing S3-compatible service."""
+    seaweedfs: SeaweedFsSpec = SeaweedFsSpec()
+    """On-prem, store seaweedfs: size and placement of the in-cluster store."""
+    bucket_prefix: str | None = Field(default=None, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$")
+    """Bucket names are ``<bucketPrefix>-<tenant>``; default ``kubeforge-<stack>``. S3 and
+    GCS bucket names are global: choose a prefix unique to your organisation."""
+    noncurrent_version_days: int = Field(default=30, ge=1, le=3650)
+    """Days a replaced or deleted object's old version is kept before it expires (S3, GCS:
+    buckets are versioned)."""
+    cmek: bool = True
+    """GCP: encrypt buckets with kubeforge's customer-managed Cloud KMS key (rotated every 90
+    days); false: Google-managed keys. S3 buckets always use a customer-managed KMS key."""
     retain_on_delete: bool = True
-    """Keep buckets when the stack is destroyed (data outlives the platform)."""
+    """Keep buckets when Pulumi deletes them from the stack (data outlives the platform);
+    buckets are protected either way (docs/STORAGE.md)."""
+
+    @field_validator("bucket_prefix")
+    @classmethod
+    def _bucket_prefix(cls, v: str | None) -> str | None:
+        if v is not None and (v.startswith(RESERVED_BUCKET_PREFIXES) or any(w in v for w in RESERVED_BUCKET_WORDS)):
+            raise PydanticCustomError(
+                "bucket_prefix", "must not start with {prefixes} nor contain {words} (reserved by S3 and GCS)",
+                {"prefixes": ", ".join(RESERVED_BUCKET_PREFIXES), "words": ", ".join(RESERVED_BUCKET_WORDS)},
+            )
+        return v
+
+    def bucket_name(self, stack: str, tenant: str) -> str:
+        """The tenant's bucket: ``<prefix>-<tenant>``, or, when that is too long or reserved,
+        the prefix, as much of the tenant as fits and a hash (3 to 63 characters either way)."""
+        prefix = self.bucket_prefix or _bucket_safe(f"kubeforge-{stack}")[:40].strip("-")
+        if any(w in prefix for w in RESERVED_BUCKET_WORDS):
+            prefix = "kubeforge"
+        name = f"{prefix}-{tenant}"
+        if len(name) <= 63 and not name.endswith(RESERVED_BUCKET_SUFFIXES) and not any(
+            w in name for w in RESERVED_BUCKET_WORDS
+        ):
+            return name
+        import hashlib
+
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        head = f"{prefix}-{tenant}"[:54].rstrip("-")
+        if any(w in head for w in RESERVED_BUCKET_WORDS):
+            head = prefix
+        return f"{head}-{digest}"
 
 
 class StorageSpec(Spec):
@@ -336,7 +420,9 @@ class StorageSpec(Spec):
 
 class QueueDefaults(Spec):
     reclaimable: bool = True
-    """Let other queues borrow idle guaranteed capacity and reclaim it when needed."""
+    """Whether capacity a queue borrowed beyond its share may be reclaimed from it when another
+    queue needs its own back. Reclaim is an action of the scheduler only with
+    ``scheduler.preemption`` on; without it, borrowed capacity returns as jobs finish."""
 
 
 # --- components: one shape for all (deployKF's) ---------------------------------------------
@@ -394,14 +480,17 @@ class SchedulerSpec(ComponentSpec):
     """The Volcano batch scheduler (catalog key ``volcano``) and its queues."""
 
     # The scheduler's configuration is generated from the keys below (components/scheduling).
-    pinned_values: ClassVar[tuple[str, ...]] = ("custom.scheduler_config_override", "custom.scheduler_name")
+    pinned_values: ClassVar[tuple[str, ...]] = (
+        "custom.scheduler_config_override", "custom.scheduler_name", "custom.enabled_admissions",
+    )
 
     policy: Literal["binpack", "spread"] = "binpack"
     """Node ordering: binpack fills GPU nodes before opening new ones; spread balances."""
     gang: bool = True
     """Gang scheduling: a job's pods start together or not at all."""
     preemption: bool = True
-    """Higher-priority jobs may preempt lower-priority ones within a queue."""
+    """Higher-priority jobs may preempt lower-priority ones within a queue, and queues may
+    reclaim their share from queues that borrowed it (Volcano's preempt and reclaim actions)."""
     queues: QueueDefaults = QueueDefaults()
     """Defaults for every tenant's queue."""
     queue_plugin: Literal["capacity", "proportion"] = "capacity"
@@ -522,6 +611,10 @@ class TenantQuota(Spec):
     """ConfigMaps the tenant may create."""
     secrets: int = Field(default=500, ge=0, le=100_000)
     """Secrets the tenant may create."""
+    storage_classes: Annotated[dict[DnsLabel, Quantity], Field(max_length=16)] = {}
+    """Storage the tenant may claim per StorageClass, e.g. {gp3: 500Gi}. The platform's NAS
+    class (kubeforge-nas) is always listed, by default at ``storage``; classes not listed are
+    bounded by ``storage`` alone."""
 
     @field_validator("cpu", "memory", "storage", mode="before")
     @classmethod

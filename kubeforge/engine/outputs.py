@@ -35,6 +35,7 @@ def resource_id(type_: str, name: str, inputs: dict[str, Any], urn: str) -> str:
         "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
         "aws:ec2/placementGroup:PlacementGroup": "pg-",
         "aws:efs/fileSystem:FileSystem": "fs-",
+        "aws:efs/mountTarget:MountTarget": "fsmt-",
     }
     for type_prefix, id_prefix in prefixes.items():
         if type_ == type_prefix:
@@ -45,6 +46,13 @@ def resource_id(type_: str, name: str, inputs: dict[str, Any], urn: str) -> str:
         return f"{inputs.get('keyRing')}/cryptoKeys/{inputs.get('name')}"
     if type_ == "aws:kms/key:Key":
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{digest(urn, 'k', n=4)}-{digest(urn, 'kk', n=12)}"
+    # Terraform's composite ids: "<cluster>:<add-on>", "<role>:<policy>".
+    if type_ == "aws:eks/addon:Addon":
+        return f"{inputs.get('clusterName')}:{inputs.get('addonName')}"
+    if type_ == "aws:iam/rolePolicy:RolePolicy":
+        return f"{inputs.get('role')}:{name}-{h[:7]}"
+    if type_ == "aws:efs/backupPolicy:BackupPolicy":
+        return str(inputs.get("fileSystemId"))
     for key in ("name", "bucket", "clusterName"):
         value = inputs.get(key)
         if isinstance(value, str) and value:
@@ -88,10 +96,20 @@ def resource_state(type_: str, name: str, inputs: dict[str, Any], id_: str, regi
             status="ACTIVE",
             platformVersion="eks.1",
         )
+    elif type_ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+        # Ref: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc.html
+        state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{str(inputs.get('url', '')).removeprefix('https://')}"
     elif type_ == "aws:eks/nodeGroup:NodeGroup":
         state.setdefault("arn", f"arn:aws:eks:{region}:{ACCOUNT_ID}:nodegroup/{inputs.get('clusterName')}/{id_}/{h[:8]}")
     elif type_ == "aws:efs/fileSystem:FileSystem":
         state["dnsName"] = f"{id_}.efs.{region}.amazonaws.com"
+        state["arn"] = f"arn:aws:elasticfilesystem:{region}:{ACCOUNT_ID}:file-system/{id_}"
+    elif type_ == "aws:efs/mountTarget:MountTarget":
+        state["dnsName"] = f"{inputs.get('fileSystemId')}.efs.{region}.amazonaws.com"
+        state["ipAddress"] = f"10.40.{int(h[:2], 16) % 96}.{int(h[2:4], 16) % 250 + 4}"
+    elif type_ == "aws:eks/addon:Addon":
+        state["arn"] = (f"arn:aws:eks:{region}:{ACCOUNT_ID}:addon/{inputs.get('clusterName')}/"
+                        f"{inputs.get('addonName')}/{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}")
     elif type_ == "aws:ec2/launchTemplate:LaunchTemplate":
         state["latestVersion"] = 1
     elif type_ == "gcp:container/cluster:Cluster":

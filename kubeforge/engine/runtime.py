@@ -54,7 +54,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         sig = value.get(_SIG_KEY)
         if sig == _SECRET_SIG:
-            return SECRET
+            return _masked(value.get("value"))
         if sig == _RESOURCE_SIG:
             return {"resourceRef": value.get("urn")}
         return {k: _plain(v) for k, v in value.items()}
@@ -65,6 +65,16 @@ def _plain(value: Any) -> Any:
     if value == _UNKNOWN:
         return "[unknown]"
     return value
+
+
+def _masked(value: Any) -> Any:
+    """A secret's shape with every value replaced: a secret map keeps its keys (names, not
+    secret material), so a rendered Secret stays a valid object."""
+    if isinstance(value, dict) and value.get(_SIG_KEY) is None:
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return SECRET
 
 
 def _struct(message) -> dict[str, Any]:

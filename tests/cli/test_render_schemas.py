@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
@@ -9,6 +10,7 @@ import yaml
 from kubeforge.config.loader import load_stack
 from kubeforge.render import render
 from tests.conftest import ROOT
+from tests.crd_schemas import is_custom, validate_custom_resource
 
 
 @pytest.mark.parametrize("stack,graph_fixture", [
@@ -19,13 +21,18 @@ def test_rendered_objects_pass_strict_kubernetes_schema_validation(request, tmp_
     version = load_stack(stack, ROOT).kubernetes_version
     files = render(graph, tmp_path / stack)
     objects = [yaml.safe_load(f.read_text()) for f in files if f.name.endswith(".yaml") and ".patch." not in f.name]
-    checked = 0
+    checked = custom = 0
     for obj in objects:
         if obj.get("kind") in ("HelmRelease", "Manifests"):
             continue  # kubeforge's own records of upstream installs, not Kubernetes objects
-        kubernetes_validate.validate(obj, version, strict=True)
+        if is_custom(obj):
+            validate_custom_resource(obj)  # against the upstream CRD at the pinned version
+            custom += 1
+        else:
+            kubernetes_validate.validate(obj, version, strict=True)
         checked += 1
     assert checked >= 10
+    assert custom >= 3  # tenants' Queues, Profiles and PodDefaults
 
 
 def test_node_marker_daemonset_is_schema_valid(project, onprem_platform, tenant_spec, tmp_path):
@@ -36,6 +43,13 @@ def test_node_marker_daemonset_is_schema_valid(project, onprem_platform, tenant_
     files = render(graph, tmp_path / "out")
     (ds,) = [f for f in files if f.name.startswith("DaemonSet-")]
     kubernetes_validate.validate(yaml.safe_load(ds.read_text()), "1.34", strict=True)
+
+
+def test_custom_resource_validation_catches_a_misspelt_field():
+    queue = {"apiVersion": "scheduling.volcano.sh/v1beta1", "kind": "Queue", "metadata": {"name": "q"},
+             "spec": {"weight": 1, "capabilty": {"cpu": "1"}}}
+    with pytest.raises(jsonschema.ValidationError, match="capabilty"):
+        validate_custom_resource(queue)
 
 
 def test_schema_validation_catches_a_bad_object():

@@ -61,7 +61,7 @@ def test_cluster_runs_the_pinned_version_with_a_private_endpoint(aws_graph):
 
 def test_secrets_are_envelope_encrypted_with_a_rotating_customer_key(aws_graph):
     cluster = _one(aws_graph, "aws:eks/cluster:Cluster")
-    key = _one(aws_graph, "aws:kms/key:Key")
+    (key,) = [k for k in aws_graph.of_type("aws:kms/key:Key") if k.name == "cluster-secrets"]
     assert key.inputs["enableKeyRotation"] is True
     assert key.options["protect"] is True
     encryption = cluster.inputs["encryptionConfig"]

@@ -39,12 +39,12 @@ def test_cluster_hardening(gcp_graph):
 
 
 def test_secrets_are_encrypted_with_a_rotating_cloud_kms_key(gcp_graph):
-    (key,) = gcp_graph.of_type("gcp:kms/cryptoKey:CryptoKey")
+    key = gcp_graph.named("cluster-secrets")
     assert key.inputs["rotationPeriod"] == "7776000s"
     encryption = _cluster(gcp_graph).inputs["databaseEncryption"]
     assert encryption["state"] == "ENCRYPTED"
     assert encryption["keyName"].endswith("/cryptoKeys/gke-secrets")
-    (grant,) = gcp_graph.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    grant = gcp_graph.named("cluster-secrets-gke")
     assert grant.inputs["member"].endswith("@container-engine-robot.iam.gserviceaccount.com")
 
 

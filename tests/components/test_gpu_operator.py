@@ -13,7 +13,7 @@ PIN = load_release("2026.11").components["gpuOperator"].charts[0]
 
 
 def _release(graph):
-    (release,) = graph.of_type("kubernetes:helm.sh/v3:Release")
+    (release,) = [r for r in graph.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "gpu-operator"]
     return release.inputs
 
 
@@ -116,7 +116,8 @@ def test_operator_managed_pools_must_share_one_driver(project, onprem_platform, 
 def test_disabled_operator_is_not_installed(project, onprem_platform, tenant_spec):
     onprem_platform["components"] = {"gpuOperator": {"enabled": False}}
     graph = project.stack(onprem_platform).tenant("team-a", tenant_spec).preview()
-    assert graph.of_type("kubernetes:helm.sh/v3:Release") == []
+    assert [r for r in graph.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "gpu-operator"] == []
+    assert graph.of_type("kubeforge:gpu:GpuOperator") == []
 
 
 def test_gke_gets_a_quota_admitting_the_operators_critical_pods(gcp_graph):

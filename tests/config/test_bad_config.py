@@ -117,7 +117,7 @@ TENANT_CASES = [
      "contributors[0].role: must be 'edit' or 'view' (got 'root')"),
     ("guarantee-over-quota", ("queue", "guaranteedGpus"), 9, "queue.guaranteedGpus: exceeds quota.gpu (8)"),
     ("quota-over-capacity", ("quota", "gpu"), 32,
-     "quota.gpu: exceeds the cluster's GPU capacity of 16 (sum of max nodes x GPUs per node) (got 32)"),
+     "quota.gpu: exceeds the cluster's GPU capacity of 16 (max nodes x GPUs per node: a100 16) (got 32)"),
 ]
 
 
@@ -144,7 +144,8 @@ def test_guarantees_beyond_cluster_capacity_are_rejected(project, onprem_platfor
         project.tenant(name, tenant_spec)
     with pytest.raises(Exception) as info:
         load_stack("test", project.path)
-    assert "guaranteedGpus add up to 20, more than the 16 GPUs the pools provide" in str(info.value)
+    assert "guaranteedGpus add up to 20 (" in str(info.value)
+    assert "more than the 16 GPUs the pools provide (a100 16)" in str(info.value)
 
 
 def test_bad_config_registers_no_resource_in_preview(capsys, project, onprem_platform, tenant_spec):

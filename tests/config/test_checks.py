@@ -97,10 +97,30 @@ def test_component_settings(onprem):
 def test_tenant_gpus_within_capacity(onprem):
     assert checks.tenant_gpus_within_capacity(_stack(onprem)) == []
     greedy = {**TENANT, "quota": {**TENANT["quota"], "gpu": 17}}
-    (problem,) = checks.tenant_gpus_within_capacity(_stack(onprem, {"team-a": greedy}))
-    assert (problem.source, problem.path) == ("stacks/tenants/team-a.yaml", "quota.gpu")
+    problems = checks.tenant_gpus_within_capacity(_stack(onprem, {"team-a": greedy}))
+    assert (problems[0].source, problems[0].path) == ("stacks/tenants/team-a.yaml", "quota.gpu")
     many = {f"t{i}": TENANT for i in range(5)}  # 5 x 4 guaranteed > 16
-    assert _paths(checks.tenant_gpus_within_capacity(_stack(onprem, many))) == ["kubeforge:platform.tenants"]
+    (problem,) = [p for p in checks.tenant_gpus_within_capacity(_stack(onprem, many)) if "guaranteed" in p.message]
+    assert problem.path == "kubeforge:platform.tenants"
+    assert "add up to 20 (t0 4, t1 4, t2 4, t3 4, t4 4)" in problem.message
+    assert "(a100 16)" in problem.message  # per pool
+
+
+def test_tenant_gpu_caps_may_over_commit_only_by_the_configured_ratio(onprem):
+    tenants = {f"t{i}": {**TENANT, "queue": {"guaranteedGpus": 0}} for i in range(4)}  # caps 4 x 8 = 32
+    assert checks.tenant_gpus_within_capacity(_stack(onprem, tenants)) == []  # 2.0 x 16
+    onprem["scheduler"] = {"gpuCapOvercommit": 1.5}
+    (problem,) = checks.tenant_gpus_within_capacity(_stack(onprem, tenants))
+    assert "quota.gpu add up to 32" in problem.message and "1.5 x the 16 GPUs" in problem.message
+    assert "= 24" in problem.message
+
+
+def test_tenant_names_not_reserved(onprem):
+    assert checks.tenant_names_not_reserved(_ctx(onprem)) == []
+    for name in ("kubeflow", "kube-flannel", "default", "gpu-operator", "root"):
+        onprem["tenants"] = ["team-a", name]
+        (problem,) = checks.tenant_names_not_reserved(_ctx(onprem, {"team-a": TENANT}))
+        assert (problem.path, problem.value) == ("kubeforge:platform.tenants[1]", name)
 
 
 def test_aws_driver_is_the_amis(aws):

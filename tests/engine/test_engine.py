@@ -80,7 +80,7 @@ def test_inputs_are_camel_case_as_the_engine_sees_them(local_graph):
 
 
 def test_stack_outputs_are_recorded(local_graph):
-    assert local_graph.outputs["tenantNamespaces"] == {"speech-ai": "speech-ai"}
+    assert local_graph.outputs["tenantNamespaces"] == {t: t for t in ("speech-ai", "vision", "forecasting")}
 
 
 def test_secret_config_stays_secret_in_inputs_and_outputs(project, onprem_platform, tenant_spec):

@@ -1,0 +1,1 @@
+"""Scheduling: the Volcano batch scheduler and the priority tiers tenants' jobs run at."""

@@ -1,0 +1,66 @@
+"""Validate custom resources against the upstream CRDs in ../shared/reference/crds, strictly.
+
+A CRD's structural schema prunes unknown fields silently on the API server, which would
+turn a misspelt field into a no-op in production; here every object level that declares
+``properties`` (and does not preserve unknown fields) rejects keys it does not declare.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.conftest import REFERENCE
+
+CRDS = REFERENCE / "crds"
+
+
+def _strict(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        out = {k: _strict(v) for k, v in schema.items()}
+        if "properties" in out and not out.get("x-kubernetes-preserve-unknown-fields") \
+                and "additionalProperties" not in out:
+            out["additionalProperties"] = False
+        return out
+    if isinstance(schema, list):
+        return [_strict(v) for v in schema]
+    return schema
+
+
+@lru_cache(maxsize=None)
+def _schemas() -> dict[tuple[str, str, str], dict]:
+    out = {}
+    for path in sorted(CRDS.glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text())
+        group, kind = doc["spec"]["group"], doc["spec"]["names"]["kind"]
+        for version in doc["spec"]["versions"]:
+            schema = copy.deepcopy(version["schema"]["openAPIV3Schema"])
+            # metadata is validated by the API server's ObjectMeta, not by the CRD.
+            schema.setdefault("properties", {})["metadata"] = {"type": "object"}
+            out[(group, version["name"], kind)] = _strict(schema)
+    return out
+
+
+def validate_custom_resource(obj: dict) -> None:
+    """Raise jsonschema.ValidationError when ``obj`` does not match its upstream CRD."""
+    if not CRDS.is_dir():
+        pytest.skip(f"{CRDS} is absent: the upstream CRD schemas live beside the checkout")
+    group, _, version = obj["apiVersion"].rpartition("/")
+    schema = _schemas().get((group, version, obj["kind"]))
+    if schema is None:
+        raise LookupError(f"no upstream CRD for {obj['apiVersion']} {obj['kind']} in {CRDS}")
+    jsonschema.validate(obj, schema)
+
+
+def is_custom(obj: dict) -> bool:
+    group = obj.get("apiVersion", "").rpartition("/")[0]
+    return "." in group and not group.endswith(".k8s.io")
+
+
+__all__ = ["Path", "is_custom", "validate_custom_resource"]
