@@ -45,6 +45,8 @@ class EksClusterArgs:
     """CPU pools for platform services, machine types resolved."""
     gpu_pools: Mapping[str, GpuPool]
     """GPU pools, machine types resolved from the machine-type table."""
+    vpc_cni_version: str
+    """The EKS vpc-cni add-on version (catalog eksAddons), run with network policy enforcement."""
     data_key: bool = False
     """Create the customer-managed KMS key for platform data (EFS, S3): storage is on."""
 
@@ -52,8 +54,8 @@ class EksClusterArgs:
     def from_stack(cls, stack: ResolvedStack, kubeconfig: pulumi.Output[str] | None) -> "EksClusterArgs":
         assert isinstance(stack.cluster, AwsCluster) and kubeconfig is None
         return cls(cluster=stack.cluster, system_pools=stack.cpu_pools, gpu_pools=stack.gpu_pools,
+                   vpc_cni_version=stack.release.eks_addons["vpc-cni"].version,
                    data_key=stack.storage.file.enabled or stack.storage.object.enabled)
-
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -106,6 +108,20 @@ class EksCluster(pulumi.ComponentResource):
             deletion_protection=True,
             tags=tags,
             opts=self._opts(protect=True, depends_on=[cluster_role]),
+        )
+        # Tenants' NetworkPolicies are enforced only with the VPC CNI's network policy agent,
+        # off by default: the managed add-on with enableNetworkPolicy takes over the
+        # self-managed aws-node EKS installs. Ref: https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy-configure.html
+        aws.eks.Addon(
+            f"{name}-vpc-cni",
+            cluster_name=self.cluster.name,
+            addon_name="vpc-cni",
+            addon_version=args.vpc_cni_version,
+            configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            tags=tags,
+            opts=child,
         )
         for i, arn in enumerate(args.cluster.settings.admin_role_arns):
             entry = aws.eks.AccessEntry(

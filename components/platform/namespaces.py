@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -10,13 +11,20 @@ import pulumi_kubernetes as k8s
 
 from components.component import ClusterAccess, PlatformComponent
 from components.labels import recommended_labels
-from kubeforge.config.resolved import ResolvedStack
+from kubeforge.config.resolved import ResolvedStack, frozen
+
+
+# Most permissive wins where components share a namespace (Kubeflow's share "kubeflow").
+_LEVELS = ("restricted", "baseline", "privileged")
 
 
 @dataclass(frozen=True)
 class PlatformNamespacesArgs:
     names: tuple[str, ...]
     """Namespaces to create: those of the enabled catalog components, sorted, distinct."""
+    pod_security: Mapping[str, str]
+    """Pod Security level enforced per namespace: the catalog's level of its components
+    (privileged only where a component says why, in the catalog)."""
     provider: k8s.Provider
     """The cluster's Kubernetes provider."""
 
@@ -35,19 +43,28 @@ class PlatformNamespaces(PlatformComponent):
 
     @classmethod
     def instances(cls, stack: ResolvedStack, cluster: ClusterAccess) -> dict[str, PlatformNamespacesArgs]:
-        names = tuple(sorted({c.namespace for c in stack.components.values()}))
-        if not names:
+        levels: dict[str, str] = {}
+        for component in stack.components.values():
+            level = component.pin.pod_security
+            current = levels.get(component.namespace, "restricted")
+            levels[component.namespace] = max(current, level, key=_LEVELS.index)
+        if not levels:
             return {}
-        return {cls.default_name(): PlatformNamespacesArgs(names=names, provider=cluster.provider)}
+        return {cls.default_name(): PlatformNamespacesArgs(
+            names=tuple(sorted(levels)), pod_security=frozen(levels), provider=cluster.provider,
+        )}
 
     def __init__(self, name: str, args: PlatformNamespacesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
         self.namespaces = {
             ns: k8s.core.v1.Namespace(
                 f"{name}-{ns}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=ns, labels=recommended_labels(name=ns, instance=name, component=self.concern),
-                ),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels={
+                    **recommended_labels(name=ns, instance=name, component=self.concern),
+                    # Ref: https://kubernetes.io/docs/concepts/security/pod-security-admission/
+                    "pod-security.kubernetes.io/enforce": args.pod_security[ns],
+                    "pod-security.kubernetes.io/warn": args.pod_security[ns],
+                }),
                 opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
             )
             for ns in args.names

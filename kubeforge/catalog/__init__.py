@@ -48,11 +48,17 @@ class ComponentPin(_CatalogModel):
     other_versions: tuple[str, ...] = ()
     """Other published versions of the same source a stack may choose instead (an upgrade
     held back, or a rollback); each must exist upstream, cited in the release file."""
+    pod_security: Literal["restricted", "baseline", "privileged"] = "baseline"
+    """Pod Security Standard enforced on the component's namespace."""
+    privileged_because: str | None = None
+    """Why the component's pods need the privileged level: required with it."""
 
     @model_validator(mode="after")
     def _one_source(self) -> "ComponentPin":
         if bool(self.charts) == (self.manifests is not None):
             raise ValueError("a component pins either charts or manifests")
+        if (self.pod_security == "privileged") != (self.privileged_because is not None):
+            raise ValueError("podSecurity privileged needs privilegedBecause, and only it does")
         return self
 
     @property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from kubeforge.catalog import load_release
@@ -207,3 +209,9 @@ def test_aws_pools_cannot_name_existing_nodes(project, tenant_spec):
     variant(project, tenant_spec, "aws-prod", lambda p: p["nodePools"]["a100"].update(nodes=["n1"]))
     with pytest.raises(ConfigError, match="nodePools.a100.nodes: only accepted on-prem"):
         load_stack("test", project.path)
+
+
+def test_network_policies_are_enforced_by_the_vpc_cni_add_on(aws_graph):
+    (addon,) = [r for r in aws_graph.of_type("aws:eks/addon:Addon") if r.inputs["addonName"] == "vpc-cni"]
+    assert json.loads(addon.inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
+    assert addon.inputs["addonVersion"] == load_release("2026.11").eks_addons["vpc-cni"].version

@@ -100,7 +100,7 @@ def test_efs_backups_are_on(aws_graph):
 
 
 def test_efs_csi_driver_is_the_eks_add_on_at_the_catalog_version_with_its_irsa_role(aws_graph):
-    (addon,) = aws_graph.of_type("aws:eks/addon:Addon")
+    (addon,) = [r for r in aws_graph.of_type("aws:eks/addon:Addon") if r.inputs["addonName"] == "aws-efs-csi-driver"]
     assert addon.inputs["addonName"] == "aws-efs-csi-driver"
     assert addon.inputs["addonVersion"] == RELEASE.eks_addons["aws-efs-csi-driver"].version
     assert addon.inputs["clusterName"] == "kubeforge-aws-prod"
@@ -151,7 +151,7 @@ def test_no_efs_without_file_storage(project, tenant_spec):
                     lambda p: p.setdefault("storage", {}).update(file={"enabled": False}))
     graph = graph.preview()
     assert graph.of_type("aws:efs/fileSystem:FileSystem") == []
-    assert graph.of_type("aws:eks/addon:Addon") == []
+    assert [r for r in graph.of_type("aws:eks/addon:Addon") if r.inputs["addonName"] == "aws-efs-csi-driver"] == []
     assert graph.of_type(STORAGE_CLASS) == []
 
 
