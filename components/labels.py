@@ -8,6 +8,8 @@ from __future__ import annotations
 from importlib import metadata
 
 PART_OF = "kubeforge"
+TENANT_LABEL = "kubeforge.io/tenant"
+"""On a tenant's namespace and objects: the tenant they belong to (only the platform sets it)."""
 MANAGED_BY = "kubeforge"
 
 

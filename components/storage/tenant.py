@@ -41,7 +41,7 @@ from components.labels import recommended_labels
 from components.storage.common import KEEP_DATA, bounded_name, credential, irsa_trust_policy
 from components.storage.seaweedfs import PIN as SEAWEEDFS_PIN
 from components.storage.seaweedfs import s3_endpoint
-from components.tenancy.tenant import TENANT_LABEL
+from components.labels import TENANT_LABEL
 from kubeforge.config.resolved import NAS_STORAGE_CLASS, ResolvedStack
 
 # Ref: https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html
@@ -63,6 +63,11 @@ ABORT_MULTIPART_DAYS = 7
 
 def service_account_name(tenant: str) -> str:
     return f"{tenant}-storage"
+
+
+def object_store_name(tenant: str) -> str:
+    """The Secret (keys) and ConfigMap (endpoint, bucket) of an on-prem tenant's bucket."""
+    return f"{tenant}-object-store"
 
 
 def s3_tenant_policy(bucket_arn: str, key_arn: str, region: str) -> dict[str, Any]:
@@ -353,7 +358,7 @@ class TenantStorage(PlatformComponent):
         pod takes both with envFrom), under the AWS SDKs' variable names so S3 clients need
         no configuration of their own.
         Ref: https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html"""
-        object_store = f"{tenant}-object-store"
+        object_store = object_store_name(tenant)
         k8s.core.v1.ConfigMap(
             f"{name}-object-store-endpoint",
             metadata=self._meta(object_store, tenant),

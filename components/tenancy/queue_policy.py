@@ -20,7 +20,7 @@ import pulumi_kubernetes as k8s
 
 from components.component import ClusterAccess, PlatformComponent
 from components.labels import recommended_labels
-from components.tenancy.tenant import TENANT_LABEL
+from components.labels import TENANT_LABEL
 from kubeforge.config.resolved import ResolvedStack
 
 POLICY_NAME = "kubeforge-tenant-queue"

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.cluster.gpu_nodes import GPU_TAINT
 from components.component import ClusterAccess, PlatformComponent
-from components.labels import recommended_labels
+from components.labels import TENANT_LABEL, recommended_labels
+from components.storage.tenant import object_store_name, service_account_name
 from kubeforge.config.resolved import ResolvedStack, TenantSpec, quantity_value
 
-TENANT_LABEL = "kubeforge.io/tenant"
 # Access maps onto Kubernetes' user-facing ClusterRoles.
 # Ref: https://kubernetes.io/docs/reference/access-authn-authz/rbac/#user-facing-roles
 ROLE_FOR = {"owner": "admin", "edit": "edit", "view": "view"}
@@ -77,6 +78,11 @@ class TenantNamespaceArgs:
     """Kubeflow's Profiles are installed: create the tenant's Profile."""
     pod_defaults: bool
     """Kubeflow's PodDefaults webhook is installed: create the tenant's PodDefaults."""
+    bucket: str | None
+    """The tenant's bucket, when it has one."""
+    bucket_access: Literal["service-account", "keys"] | None
+    """How a pod reaches the bucket: the tenant's storage ServiceAccount (IRSA / Workload
+    Identity) or its keys Secret (on-prem); None when it cannot (no bucket, no keys)."""
     provider: k8s.Provider
     """The cluster's Kubernetes provider."""
 
@@ -95,6 +101,18 @@ def queue_plan(stack: ResolvedStack, spec: TenantSpec) -> TenantQueuePlan | None
         reclaimable=reclaimable,
         priority=QUEUE_PRIORITY[queue.priority],
     )
+
+
+def _bucket_access(stack: ResolvedStack, cluster: ClusterAccess, tenant: str, spec: TenantSpec) -> dict:
+    """Where a tenant's object storage is and how its pods reach it (components/storage)."""
+    storage = stack.storage.object
+    if not (storage.enabled and spec.storage.bucket):
+        return {"bucket": None, "bucket_access": None}
+    bucket = storage.bucket_name(stack.stack, tenant)
+    if stack.target != "onprem":
+        return {"bucket": bucket, "bucket_access": "service-account"}
+    keys = cluster.object_store_credentials is not None
+    return {"bucket": bucket, "bucket_access": "keys" if keys else None}
 
 
 def _cap(quantity: str, smallest: str) -> str:
@@ -130,6 +148,7 @@ class TenantNamespace(PlatformComponent):
                 gpu_pools=tuple(sorted(stack.gpu_pools)),
                 profile="profiles" in components,
                 pod_defaults="podDefaults" in components,
+                **_bucket_access(stack, cluster, name, spec),
                 provider=cluster.provider,
             )
             for name, spec in stack.tenants.items()
@@ -348,6 +367,22 @@ class TenantNamespace(PlatformComponent):
                 "selector": {"matchLabels": {"kubeforge.io/nas": "true"}},
                 "volumes": [{"name": "nas", "persistentVolumeClaim": {"claimName": f"{args.name}-nas"}}],
                 "volumeMounts": [{"name": "nas", "mountPath": NAS_MOUNT}],
+            }
+        if args.bucket_access == "service-account":
+            defaults["object-store"] = {
+                "desc": f"Read and write the team's bucket {args.bucket}",
+                "selector": {"matchLabels": {"kubeforge.io/object-store": "true"}},
+                # The ServiceAccount's IRSA / Workload Identity binding grants that bucket only.
+                "serviceAccountName": service_account_name(args.name),
+                "env": [{"name": "KUBEFORGE_BUCKET", "value": args.bucket}],
+            }
+        elif args.bucket_access == "keys":
+            defaults["object-store"] = {
+                "desc": f"Read and write the team's bucket {args.bucket}",
+                "selector": {"matchLabels": {"kubeforge.io/object-store": "true"}},
+                # The tenant's keys and the endpoint, under the AWS SDKs' variable names.
+                "envFrom": [{"secretRef": {"name": object_store_name(args.name)}},
+                            {"configMapRef": {"name": object_store_name(args.name)}}],
             }
         for suffix, spec in defaults.items():
             k8s.apiextensions.CustomResource(

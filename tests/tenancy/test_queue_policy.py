@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import celpy
 import pytest
+import yaml
 
-POLICY = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy"
+from kubeforge.render import render
 
 
 @pytest.fixture(scope="module")
-def policy(local_graph):
-    (resource,) = local_graph.of_type(POLICY)
-    return resource.inputs["spec"]
+def rendered(local_graph, tmp_path_factory):
+    out = tmp_path_factory.mktemp("render")
+    render(local_graph, out)
+    return out / "_cluster"
+
+
+@pytest.fixture(scope="module")
+def policy(rendered):
+    """The policy as kubeforge render writes it: what is applied to the cluster."""
+    doc = yaml.safe_load((rendered / "ValidatingAdmissionPolicy-kubeforge-tenant-queue.yaml").read_text())
+    assert doc["apiVersion"] == "admissionregistration.k8s.io/v1"
+    return doc["spec"]
 
 
 def _admit(policy: dict, resource: str, namespace: str, tenant: str | None, spec: dict) -> list[str]:
@@ -35,15 +45,15 @@ def _admit(policy: dict, resource: str, namespace: str, tenant: str | None, spec
             if not bool(run(v["expression"], variables))]
 
 
-def test_the_policy_applies_to_tenant_namespaces_and_fails_closed(policy, local_graph):
+def test_the_policy_applies_to_tenant_namespaces_and_fails_closed(policy, rendered):
     assert policy["failurePolicy"] == "Fail"
     selector = policy["matchConstraints"]["namespaceSelector"]
     assert selector == {"matchExpressions": [{"key": "kubeforge.io/tenant", "operator": "Exists"}]}
     resources = {r["resources"][0] for r in policy["matchConstraints"]["resourceRules"]}
     assert resources == {"podgroups", "jobs"}
-    (binding,) = local_graph.of_type("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding")
-    assert binding.inputs["spec"]["validationActions"] == ["Deny"]
-    assert binding.inputs["spec"]["policyName"] == "kubeforge-tenant-queue"
+    binding = yaml.safe_load((rendered / "ValidatingAdmissionPolicyBinding-kubeforge-tenant-queue.yaml").read_text())
+    assert binding["spec"]["validationActions"] == ["Deny"]
+    assert binding["spec"]["policyName"] == "kubeforge-tenant-queue"
 
 
 def test_a_podgroup_naming_another_tenants_queue_is_rejected(policy):

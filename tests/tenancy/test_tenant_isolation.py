@@ -99,11 +99,14 @@ def test_profile_is_adopted_onto_kubeforges_namespace_without_a_second_quota(loc
     assert ns.urn in profile.dependencies
 
 
+def _pod_defaults(graph, tenant: str) -> dict[str, dict]:
+    return {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in graph.ordered()
+            if r.type == "kubernetes:kubeflow.org/v1alpha1:PodDefault" and r.inputs["metadata"]["namespace"] == tenant}
+
+
 def test_pod_defaults_offer_the_gpu_toleration_and_the_nas_volume(gcp_graph):
-    defaults = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in gcp_graph.ordered()
-                if r.type == "kubernetes:kubeflow.org/v1alpha1:PodDefault"
-                and r.inputs["metadata"]["namespace"] == "speech-ai"}
-    assert set(defaults) == {"speech-ai-gpu", "speech-ai-nas"}
+    defaults = _pod_defaults(gcp_graph, "speech-ai")
+    assert set(defaults) == {"speech-ai-gpu", "speech-ai-nas", "speech-ai-object-store"}
     gpu = defaults["speech-ai-gpu"]
     assert gpu["selector"] == {"matchLabels": {"kubeforge.io/gpu": "true"}}
     assert gpu["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "present",
@@ -140,3 +143,30 @@ def test_volcano_moves_default_podgroups_into_the_namespace_queue(local_graph):
     (release,) = [r for r in local_graph.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "volcano"]
     admissions = release.inputs["values"]["custom"]["enabled_admissions"].split(",")
     assert "/podgroups/mutate" in admissions and "/podgroups/validate" in admissions
+
+
+def test_the_object_store_pod_default_uses_the_tenants_identity_on_cloud(aws_graph):
+    preset = _pod_defaults(aws_graph, "vision")["vision-object-store"]
+    assert preset["serviceAccountName"] == "vision-storage"
+    (account,) = [r for r in aws_graph.of_type("kubernetes:core/v1:ServiceAccount")
+                  if r.inputs["metadata"] == {**r.inputs["metadata"], "name": "vision-storage", "namespace": "vision"}]
+    assert "eks.amazonaws.com/role-arn" in account.inputs["metadata"]["annotations"]
+    bucket = preset["env"][0]["value"]
+    assert bucket.endswith("-vision")
+
+
+def test_the_object_store_pod_default_takes_the_tenants_keys_on_prem(project, onprem_platform, tenant_spec):
+    from kubeforge.config.credentials import OBJECT_STORE_CREDENTIALS_KEY
+    from tests.storage.helpers import CREDENTIALS
+
+    graph = (project.stack(onprem_platform, extra={OBJECT_STORE_CREDENTIALS_KEY: CREDENTIALS})
+             .tenant("team-a", tenant_spec).preview())
+    preset = _pod_defaults(graph, "team-a")["team-a-object-store"]
+    assert preset["envFrom"] == [{"secretRef": {"name": "team-a-object-store"}},
+                                 {"configMapRef": {"name": "team-a-object-store"}}]
+    secrets = [r.inputs["metadata"]["name"] for r in graph.of_type("kubernetes:core/v1:Secret")]
+    assert "team-a-object-store" in secrets
+
+
+def test_no_object_store_pod_default_without_keys_on_prem(local_graph):
+    assert "vision-object-store" not in _pod_defaults(local_graph, "vision")
