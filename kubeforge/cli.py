@@ -110,6 +110,19 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_versions(args: argparse.Namespace) -> int:
+    from kubeforge.catalog import available_releases, version_table
+
+    releases = available_releases()
+    if args.release is not None and args.release not in releases:
+        print(f"error: --release: unknown catalog release; accepted: {', '.join(releases)} (got {args.release[:40]!r})",
+              file=sys.stderr)
+        return 2
+    for name in [args.release] if args.release else releases:
+        print(version_table(name))
+    return 0
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     from kubeforge.catalog import versions_document
     from kubeforge.config.reference import config_reference
@@ -143,6 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stack", required=True)
     p.add_argument("--out", required=True, metavar="DIR")
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("versions", help="print what a catalog release pins: every component's source and exact "
+                                        "version, images, EKS AMIs and add-ons")
+    p.add_argument("--release", metavar="R", help="one release (default: every release the catalog holds)")
+    p.set_defaults(func=cmd_versions)
 
     p = sub.add_parser("docs", help="print generated documentation")
     p.add_argument("topic", choices=["config", "versions"],

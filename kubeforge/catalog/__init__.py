@@ -31,10 +31,36 @@ class HelmChart(_CatalogModel):
 
 
 class ManifestSet(_CatalogModel):
-    """Upstream manifests applied as published (kustomize output or release YAML)."""
+    """Upstream manifests applied as published (kustomize directories at a git ref)."""
 
     urls: tuple[str, ...]
     version: str
+    """The component's own version (what it is), e.g. v1.10.0."""
+    ref: str | None = None
+    """The git ref the URLs name, when it is not ``version``: a distribution's tag (e.g. the
+    Kubeflow community distribution's 26.03) that packages the component at ``version``."""
+
+    @property
+    def git_ref(self) -> str:
+        return self.ref or self.version
+
+
+class KubernetesRange(_CatalogModel):
+    """The Kubernetes minors a component supports, both ends included, with the source."""
+
+    min: str = Field(pattern=r"^1\.[0-9]{2}$")
+    max: str | None = Field(default=None, pattern=r"^1\.[0-9]{2}$")
+    """None: no upper bound published."""
+    source: str
+
+    def admits(self, minor: str) -> bool:
+        def key(v: str) -> tuple[int, int]:
+            major, _, rest = v.partition(".")
+            return int(major), int(rest)
+        return key(self.min) <= key(minor) and (self.max is None or key(minor) <= key(self.max))
+
+    def text(self) -> str:
+        return f"{self.min} to {self.max}" if self.max else f"{self.min} or newer"
 
 
 class ComponentPin(_CatalogModel):
@@ -48,6 +74,10 @@ class ComponentPin(_CatalogModel):
     other_versions: tuple[str, ...] = ()
     """Other published versions of the same source a stack may choose instead (an upgrade
     held back, or a rollback); each must exist upstream, cited in the release file."""
+    kubernetes: KubernetesRange | None = None
+    """Kubernetes minors the component supports; None where upstream publishes no range."""
+    requires: tuple[str, ...] = ()
+    """Components (catalog keys) this one cannot work without, e.g. notebooks need profiles."""
     pod_security: Literal["restricted", "baseline", "privileged"] = "baseline"
     """Pod Security Standard enforced on the component's namespace."""
     privileged_because: str | None = None
@@ -72,6 +102,8 @@ class ComponentPin(_CatalogModel):
         charts = tuple(c.model_copy(update={"version": version}) for c in self.charts)
         manifests = None
         if self.manifests is not None:
+            if self.manifests.ref is not None:
+                raise ValueError(f"{version}: a distribution's manifests come only at the version it packages")
             urls = tuple(u.replace(f"ref={self.version}", f"ref={version}") for u in self.manifests.urls)
             manifests = self.manifests.model_copy(update={"urls": urls, "version": version})
         return self.model_copy(update={"charts": charts, "manifests": manifests, "other_versions": ()})
@@ -171,18 +203,22 @@ def version_table(name: str) -> str:
     lines = [
         f"## Release {release.release}",
         "",
-        "| component | namespace | source | version | pinned from |",
-        "|---|---|---|---|---|",
+        "| component | namespace | source | version | Kubernetes | needs | pinned from |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for key, pin in sorted(release.components.items()):
+
+    def row(key: str, pin: ComponentPin) -> str:
         sources = [f"{c.repository} `{c.name}`" for c in pin.charts] or [f"`{u}`" for u in pin.manifests.urls]
         others = f" (also: {', '.join(f'`{v}`' for v in pin.other_versions)})" if pin.other_versions else ""
-        lines.append(f"| {key} | `{pin.namespace}` | {'<br>'.join(sources)} | `{pin.version}`{others} | {pin.source} |")
-    for key, pin in sorted(release.storage.items()):
-        sources = [f"{c.repository} `{c.name}`" for c in pin.charts]
-        lines.append(f"| storage: {key} | `{pin.namespace}` | {'<br>'.join(sources)} | `{pin.version}` | {pin.source} |")
+        k8s = pin.kubernetes.text() if pin.kubernetes else "-"
+        needs = ", ".join(pin.requires) or "-"
+        return (f"| {key} | `{pin.namespace}` | {'<br>'.join(sources)} | `{pin.version}`{others} | {k8s} | {needs} "
+                f"| {pin.source} |")
+
+    lines += [row(key, pin) for key, pin in sorted(release.components.items())]
+    lines += [row(f"storage: {key}", pin) for key, pin in sorted(release.storage.items())]
     for name, addon in sorted(release.eks_addons.items()):
-        lines.append(f"| EKS add-on | `kube-system` | `{name}` | `{addon.version}` | {addon.source} |")
+        lines.append(f"| EKS add-on | `kube-system` | `{name}` | `{addon.version}` | - | - | {addon.source} |")
     lines += ["", "| image | role | CUDA | source |", "|---|---|---|---|"]
     for key, image in sorted(release.images.items()):
         lines.append(f"| `{image.image}` | {image.role} | {image.cuda} | {image.source} |")

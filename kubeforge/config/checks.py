@@ -328,6 +328,49 @@ def component_settings(ctx: SpecContext) -> list[Problem]:
     return problems
 
 
+def _enabled_pins(ctx: SpecContext) -> dict[str, tuple[str, catalog.ComponentPin]]:
+    """Enabled components of the release: key -> (config section, the pin it installs)."""
+    out = {}
+    for section, key, settings in configured_components(ctx.spec):
+        pin = ctx.release.components.get(key)
+        if pin is None or not settings.enabled:
+            continue
+        if settings.version is not None:
+            pin = catalog.component_versions(key).get(settings.version, pin)
+        out[key] = (section, pin)
+    return out
+
+
+def components_support_the_kubernetes_version(ctx: SpecContext) -> list[Problem]:
+    """Every enabled component supports the stack's Kubernetes minor (its catalog range)."""
+    minor = ctx.spec.kubernetes_version
+    problems = []
+    for key, (section, pin) in _enabled_pins(ctx).items():
+        if pin.kubernetes is not None and not pin.kubernetes.admits(minor):
+            problems.append(ctx.problem(
+                "kubernetesVersion", f"{key} {pin.version} supports Kubernetes {pin.kubernetes.text()} "
+                f"({pin.kubernetes.source}); choose a supported minor, another {key} version the catalog lists, "
+                f"or {section}.enabled: false", value=minor,
+            ))
+    return problems
+
+
+def components_have_what_they_need(ctx: SpecContext) -> list[Problem]:
+    """An enabled component's requirements are enabled too (notebooks need profiles, ...)."""
+    enabled = _enabled_pins(ctx)
+    sections = {key: section for section, key, _ in configured_components(ctx.spec)}
+    problems = []
+    for key, (section, pin) in enabled.items():
+        missing = [need for need in pin.requires if need not in enabled]
+        if missing:
+            turn_on = ", ".join(f"{sections.get(m, 'components.' + m)}.enabled: true" for m in missing)
+            problems.append(ctx.problem(
+                f"{section}.enabled", f"{key} needs {', '.join(missing)}; set {turn_on}, or turn {key} off",
+                has_value=False,
+            ))
+    return problems
+
+
 SPEC_CHECKS: tuple[Callable[[SpecContext], list[Problem]], ...] = (
     target_settings_match,
     aws_public_endpoint_is_allowlisted,
@@ -341,6 +384,8 @@ SPEC_CHECKS: tuple[Callable[[SpecContext], list[Problem]], ...] = (
     storage_matches_target,
     kubeconfig_only_onprem,
     component_settings,
+    components_support_the_kubernetes_version,
+    components_have_what_they_need,
 )
 
 

@@ -15,6 +15,7 @@ components read is :mod:`kubeforge.config.resolved`.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, ClassVar, Literal
@@ -402,8 +403,6 @@ class ObjectStorageSpec(Spec):
             w in name for w in RESERVED_BUCKET_WORDS
         ):
             return name
-        import hashlib
-
         digest = hashlib.sha256(name.encode()).hexdigest()[:8]
         head = f"{prefix}-{tenant}"[:54].rstrip("-")
         if any(w in head for w in RESERVED_BUCKET_WORDS):

@@ -112,3 +112,18 @@ def test_version_table_in_docs_is_generated_from_the_catalog(capsys):
     out = capsys.readouterr().out
     assert out == (ROOT / "docs" / "VERSIONS.md").read_text()
     assert "| gpuOperator | `gpu-operator` | https://helm.ngc.nvidia.com/nvidia `gpu-operator` | `v26.7.0` (also: `v26.3.3`) |" in out
+
+
+def test_versions_prints_every_pin_of_a_release(capsys):
+    from kubeforge.catalog import load_release
+
+    assert main(["versions", "--release", "2026.12"]) == 0
+    out = capsys.readouterr().out
+    release = load_release("2026.12")
+    for key, pin in release.components.items():
+        assert f"| {key} | `{pin.namespace}` |" in out and f"`{pin.version}`" in out
+
+
+def test_versions_refuses_an_unknown_release(capsys):
+    assert main(["versions", "--release", "1999.01"]) == 2
+    assert "unknown catalog release; accepted: 2026.11, 2026.12" in capsys.readouterr().err

@@ -11,17 +11,19 @@ from kubeforge.catalog import load_release
 from kubeforge.config import checks
 from kubeforge.config.resolve import resolve
 from kubeforge.config.spec import PlatformSpec, TenantSpec
+from kubeforge.catalog import KubernetesRange
 from tests.conftest import ONPREM_PLATFORM, TENANT, stack_file
 
 RELEASE = load_release("2026.11")
+KUBEFLOW_LINE = load_release("2026.12")
 
 
-def _ctx(platform: dict, tenants: dict | None = None, kubeconfig: bool = False) -> checks.SpecContext:
+def _ctx(platform: dict, tenants: dict | None = None, kubeconfig: bool = False, release=None) -> checks.SpecContext:
     tenants = {"team-a": TENANT} if tenants is None else tenants
     return checks.SpecContext(
         spec=PlatformSpec.model_validate(platform),
         tenants={n: TenantSpec.model_validate(t) for n, t in tenants.items()},
-        release=RELEASE, source="stacks/Pulumi.test.yaml", kubeconfig_configured=kubeconfig,
+        release=release or RELEASE, source="stacks/Pulumi.test.yaml", kubeconfig_configured=kubeconfig,
     )
 
 
@@ -203,3 +205,30 @@ def test_tenant_is_consistent(onprem):
     assert _paths(problems) == ["queue.guaranteedGpus", "contributors[0].user", "contributors[1].user",
                                 "contributors[2].user"]
     assert {p.source for p in problems} == {"stacks/tenants/team-a.yaml"}
+
+
+def test_components_support_the_kubernetes_version(onprem):
+    onprem["release"] = "2026.12"
+    assert checks.components_support_the_kubernetes_version(_ctx(onprem, release=KUBEFLOW_LINE)) == []
+    narrow = KUBEFLOW_LINE.model_copy(update={"components": {
+        **KUBEFLOW_LINE.components,
+        "katib": KUBEFLOW_LINE.components["katib"].model_copy(update={
+            "kubernetes": KubernetesRange(min="1.30", max="1.33", source="test range")}),
+    }})
+    (problem,) = checks.components_support_the_kubernetes_version(_ctx(onprem, release=narrow))
+    assert problem.path == "kubeforge:platform.kubernetesVersion"
+    assert "katib v0.19.0 supports Kubernetes 1.30 to 1.33 (test range)" in problem.message
+    assert "components.katib.enabled: false" in problem.message
+    onprem["components"] = {"katib": {"enabled": False}}
+    assert checks.components_support_the_kubernetes_version(_ctx(onprem, release=narrow)) == []
+
+
+def test_components_have_what_they_need(onprem):
+    onprem["release"] = "2026.12"
+    assert checks.components_have_what_they_need(_ctx(onprem, release=KUBEFLOW_LINE)) == []
+    onprem["components"] = {"profiles": {"enabled": False}}
+    problems = checks.components_have_what_they_need(_ctx(onprem, release=KUBEFLOW_LINE))
+    by_path = {p.path: p.message for p in problems}
+    assert "notebooks needs profiles; set components.profiles.enabled: true, or turn notebooks off" in \
+        by_path["kubeforge:platform.components.notebooks.enabled"]
+    assert "kubeforge:platform.components.dashboard.enabled" in by_path
