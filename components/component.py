@@ -6,7 +6,8 @@ attributes, everything :class:`~components.platform.Platform` needs to place it:
 - ``key``: its registry key; for an upstream component, its catalog key;
 - ``section``: the config section it reads (``components.gpuOperator``), or None when it
   is derived from the stack as a whole (tenants, namespaces);
-- ``depends_on``: registry keys of the components it needs first;
+- ``depends_on``: registry keys of the components it needs first (``after``: the same, for
+  components that may not be registered);
 - ``args_type``: a frozen dataclass of exactly what it reads, every field typed and
   documented (tests/components/test_component_shape.py enforces both);
 - ``instances(stack, cluster)``: the instances a stack needs, by name, with their args
@@ -103,6 +104,9 @@ class PlatformComponent(pulumi.ComponentResource):
     type_token: ClassVar[str]
     section: ClassVar[str | None] = None
     depends_on: ClassVar[tuple[str, ...]] = ()
+    after: ClassVar[tuple[str, ...]] = ()
+    """Registry keys this component also waits for where they are registered (their CRDs or
+    webhooks serve some of its objects), e.g. tenants after the Profiles controller."""
     args_type: ClassVar[type]
     concern: ClassVar[str]
     """The architecture concern it belongs to (app.kubernetes.io/component): cluster, gpu,

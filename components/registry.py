@@ -57,8 +57,9 @@ def dependency_order(components: Iterable[type[PlatformComponent]]) -> list[type
             raise RegistryError(f"{entry.key} depends on {', '.join(missing)}, which no component registers")
     ordered: list[type[PlatformComponent]] = []
     placed: set[str] = set()
+    needs = {e.key: (*e.depends_on, *(a for a in e.after if a in by_key)) for e in entries}
     while len(ordered) < len(entries):
-        ready = [e for e in entries if e.key not in placed and all(d in placed for d in e.depends_on)]
+        ready = [e for e in entries if e.key not in placed and all(d in placed for d in needs[e.key])]
         if not ready:
             cycle = sorted(e.key for e in entries if e.key not in placed)
             raise RegistryError(f"dependency cycle among {', '.join(cycle)}")

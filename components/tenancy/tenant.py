@@ -103,6 +103,17 @@ def queue_plan(stack: ResolvedStack, spec: TenantSpec) -> TenantQueuePlan | None
     )
 
 
+def _installed(key: str, stack: ResolvedStack) -> bool:
+    """Whether a registered component installs ``key`` (and so its CRD) in this stack.
+
+    A Profile or PodDefault applied before its CRD exists fails ``pulumi up``; enabling a
+    component in config is not enough while no kubeforge component installs it.
+    """
+    from components import registry  # the registry imports this module
+
+    return key in stack.components and any(c.key == key for c in registry.REGISTRY)
+
+
 def _bucket_access(stack: ResolvedStack, cluster: ClusterAccess, tenant: str, spec: TenantSpec) -> dict:
     """Where a tenant's object storage is and how its pods reach it (components/storage)."""
     storage = stack.storage.object
@@ -130,6 +141,7 @@ class TenantNamespace(PlatformComponent):
     args_type = TenantNamespaceArgs
     concern = "tenancy"
     depends_on = ("volcano", "priorityClasses")
+    after = ("profiles", "podDefaults")
 
     namespace_name: pulumi.Output[str]
 
@@ -146,8 +158,8 @@ class TenantNamespace(PlatformComponent):
                 gateway_namespace=gateway,
                 nas_storage_class=stack.nas_storage_class,
                 gpu_pools=tuple(sorted(stack.gpu_pools)),
-                profile="profiles" in components,
-                pod_defaults="podDefaults" in components,
+                profile=_installed("profiles", stack),
+                pod_defaults=_installed("podDefaults", stack),
                 **_bucket_access(stack, cluster, name, spec),
                 provider=cluster.provider,
             )

@@ -185,3 +185,11 @@ def test_a_declared_config_section_is_a_block_of_the_spec(component):
         assert part in fields, component.section
         model = fields[part].annotation
     assert issubclass(model, ComponentSpec)
+
+
+def test_after_orders_only_components_that_are_registered():
+    late = _component("late")
+    late.after = ("early", "absent")
+    early = _component("early")
+    assert [c.key for c in dependency_order([late, early])] == ["early", "late"]
+    assert [c.key for c in dependency_order([late])] == ["late"]

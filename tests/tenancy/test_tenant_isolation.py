@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+import dataclasses
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import registry
+from components.component import PlatformComponent
 from components.tenancy.tenant import METADATA_CIDRS
 
 TENANTS = ["speech-ai", "vision", "forecasting"]
@@ -13,6 +20,43 @@ def _of(graph, tenant: str, type_suffix: str):
     return [r for r in graph.ordered() if r.type.endswith(type_suffix)
             and (r.inputs.get("metadata", {}).get("namespace") == tenant
                  or r.inputs.get("metadata", {}).get("name") == tenant)]
+
+
+@dataclasses.dataclass(frozen=True)
+class _StandInArgs:
+    provider: object
+    """The cluster's Kubernetes provider."""
+
+
+def _stand_in(key: str) -> type[PlatformComponent]:
+    """A registered component for ``key`` with one marker object: where the real component
+    (the next issue's) will install the Profile or PodDefault kind."""
+    def instances(cls, stack, cluster):
+        return {cls.default_name(): _StandInArgs(cluster.provider)} if key in stack.components else {}
+
+    def init(self, name, args, opts=None):
+        PlatformComponent.__init__(self, name, args, opts)
+        k8s.core.v1.ConfigMap(f"{name}-marker", metadata={"name": name, "namespace": "kubeflow"},
+                              opts=pulumi.ResourceOptions(parent=self, provider=args.provider))
+        self.register_outputs({})
+
+    return type(key, (PlatformComponent,), {"key": key, "type_token": "kubeforge:test:StandIn",
+                                            "args_type": _StandInArgs, "concern": "ml",
+                                            "instances": classmethod(instances), "__init__": init})
+
+
+@pytest.fixture
+def kubeflow_project(monkeypatch, project, onprem_platform, tenant_spec):
+    """A stack on the Kubeflow line whose registry installs the Profile and PodDefault kinds."""
+    monkeypatch.setattr(registry, "REGISTRY", (*registry.REGISTRY, _stand_in("profiles"), _stand_in("podDefaults")))
+    onprem_platform["release"] = "2026.12"
+    return project, onprem_platform, tenant_spec
+
+
+def test_no_profile_or_pod_default_while_no_component_installs_their_kinds(local_graph):
+    types = {r.type for r in local_graph.ordered()}
+    assert "kubernetes:kubeflow.org/v1:Profile" not in types
+    assert "kubernetes:kubeflow.org/v1alpha1:PodDefault" not in types
 
 
 @pytest.fixture(params=["local_graph", "aws_graph", "gcp_graph"])
@@ -90,13 +134,18 @@ def test_the_namespace_names_its_queue_for_volcanos_podgroup_webhook(local_graph
     assert ns.inputs["metadata"]["annotations"]["scheduling.volcano.sh/queue-name"] == "vision"
 
 
-def test_profile_is_adopted_onto_kubeforges_namespace_without_a_second_quota(local_graph):
-    (ns,) = _of(local_graph, "vision", ":Namespace")
-    (profile,) = [r for r in local_graph.ordered() if r.type == "kubernetes:kubeflow.org/v1:Profile"
-                  and r.inputs["metadata"]["name"] == "vision"]
-    assert profile.inputs["spec"] == {"owner": {"kind": "User", "name": "dana@example.com"}}
-    assert ns.inputs["metadata"]["annotations"]["owner"] == "dana@example.com"
+def test_profile_is_adopted_onto_kubeforges_namespace_without_a_second_quota(kubeflow_project):
+    project, platform, tenant = kubeflow_project
+    graph = project.stack(platform).tenant("team-a", tenant).preview()
+    (ns,) = _of(graph, "team-a", ":Namespace")
+    (profile,) = [r for r in graph.ordered() if r.type == "kubernetes:kubeflow.org/v1:Profile"]
+    assert profile.inputs["metadata"]["name"] == "team-a"
+    assert profile.inputs["spec"] == {"owner": {"kind": "User", "name": "alice@example.com"}}
+    assert ns.inputs["metadata"]["annotations"]["owner"] == "alice@example.com"
     assert ns.urn in profile.dependencies
+    # After the component that installs the Profile kind.
+    tenant_component = graph.named("tenant-team-a")
+    assert graph.named("profiles-marker").urn in tenant_component.dependencies
 
 
 def _pod_defaults(graph, tenant: str) -> dict[str, dict]:
@@ -104,15 +153,53 @@ def _pod_defaults(graph, tenant: str) -> dict[str, dict]:
             if r.type == "kubernetes:kubeflow.org/v1alpha1:PodDefault" and r.inputs["metadata"]["namespace"] == tenant}
 
 
-def test_pod_defaults_offer_the_gpu_toleration_and_the_nas_volume(gcp_graph):
-    defaults = _pod_defaults(gcp_graph, "speech-ai")
-    assert set(defaults) == {"speech-ai-gpu", "speech-ai-nas", "speech-ai-object-store"}
-    gpu = defaults["speech-ai-gpu"]
+def test_pod_defaults_offer_the_gpu_toleration_the_nas_volume_and_the_bucket(kubeflow_project):
+    from kubeforge.config.credentials import OBJECT_STORE_CREDENTIALS_KEY
+    from tests.storage.helpers import CREDENTIALS
+
+    project, platform, tenant = kubeflow_project
+    graph = (project.stack(platform, extra={OBJECT_STORE_CREDENTIALS_KEY: CREDENTIALS})
+             .tenant("team-a", tenant).preview())
+    defaults = _pod_defaults(graph, "team-a")
+    assert set(defaults) == {"team-a-gpu", "team-a-nas", "team-a-object-store"}
+    gpu = defaults["team-a-gpu"]
     assert gpu["selector"] == {"matchLabels": {"kubeforge.io/gpu": "true"}}
     assert gpu["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "present",
                                    "effect": "NoSchedule"}]
-    nas = defaults["speech-ai-nas"]
-    assert nas["volumes"] == [{"name": "nas", "persistentVolumeClaim": {"claimName": "speech-ai-nas"}}]
+    assert defaults["team-a-nas"]["volumes"] == [{"name": "nas", "persistentVolumeClaim": {"claimName": "team-a-nas"}}]
+    # On-prem: the tenant's keys and endpoint, from its own Secret and ConfigMap.
+    assert defaults["team-a-object-store"]["envFrom"] == [{"secretRef": {"name": "team-a-object-store"}},
+                                                          {"configMapRef": {"name": "team-a-object-store"}}]
+
+
+def test_the_object_store_pod_default_uses_the_tenants_identity_on_cloud(monkeypatch, project, tenant_spec):
+    from tests.conftest import variant
+
+    monkeypatch.setattr(registry, "REGISTRY", (*registry.REGISTRY, _stand_in("podDefaults")))
+    graph = variant(project, tenant_spec, "aws-prod", lambda p: None).preview()
+    preset = _pod_defaults(graph, "team-a")["team-a-object-store"]
+    assert preset["serviceAccountName"] == "team-a-storage"
+    assert preset["env"][0]["value"].endswith("-team-a")
+    (account,) = [r for r in graph.of_type("kubernetes:core/v1:ServiceAccount")
+                  if r.inputs["metadata"]["name"] == "team-a-storage"]
+    assert "eks.amazonaws.com/role-arn" in account.inputs["metadata"]["annotations"]
+
+
+def test_kubeflow_objects_validate_against_their_upstream_crds(kubeflow_project, tmp_path):
+    import yaml
+
+    from kubeforge.render import render
+    from tests.crd_schemas import validate_custom_resource
+
+    project, platform, tenant = kubeflow_project
+    graph = project.stack(platform).tenant("team-a", tenant).preview()
+    kinds = set()
+    for path in render(graph, tmp_path / "out"):
+        obj = yaml.safe_load(path.read_text())
+        if obj.get("kind") in ("Profile", "PodDefault"):
+            validate_custom_resource(obj)
+            kinds.add(obj["kind"])
+    assert kinds == {"Profile", "PodDefault"}
 
 
 def test_tenant_namespaces_are_protected(graph):
@@ -145,28 +232,7 @@ def test_volcano_moves_default_podgroups_into_the_namespace_queue(local_graph):
     assert "/podgroups/mutate" in admissions and "/podgroups/validate" in admissions
 
 
-def test_the_object_store_pod_default_uses_the_tenants_identity_on_cloud(aws_graph):
-    preset = _pod_defaults(aws_graph, "vision")["vision-object-store"]
-    assert preset["serviceAccountName"] == "vision-storage"
-    (account,) = [r for r in aws_graph.of_type("kubernetes:core/v1:ServiceAccount")
-                  if r.inputs["metadata"] == {**r.inputs["metadata"], "name": "vision-storage", "namespace": "vision"}]
-    assert "eks.amazonaws.com/role-arn" in account.inputs["metadata"]["annotations"]
-    bucket = preset["env"][0]["value"]
-    assert bucket.endswith("-vision")
-
-
-def test_the_object_store_pod_default_takes_the_tenants_keys_on_prem(project, onprem_platform, tenant_spec):
-    from kubeforge.config.credentials import OBJECT_STORE_CREDENTIALS_KEY
-    from tests.storage.helpers import CREDENTIALS
-
-    graph = (project.stack(onprem_platform, extra={OBJECT_STORE_CREDENTIALS_KEY: CREDENTIALS})
-             .tenant("team-a", tenant_spec).preview())
-    preset = _pod_defaults(graph, "team-a")["team-a-object-store"]
-    assert preset["envFrom"] == [{"secretRef": {"name": "team-a-object-store"}},
-                                 {"configMapRef": {"name": "team-a-object-store"}}]
-    secrets = [r.inputs["metadata"]["name"] for r in graph.of_type("kubernetes:core/v1:Secret")]
-    assert "team-a-object-store" in secrets
-
-
-def test_no_object_store_pod_default_without_keys_on_prem(local_graph):
-    assert "vision-object-store" not in _pod_defaults(local_graph, "vision")
+def test_no_object_store_pod_default_without_keys_on_prem(kubeflow_project):
+    project, platform, tenant = kubeflow_project
+    graph = project.stack(platform).tenant("team-a", tenant).preview()
+    assert "team-a-object-store" not in _pod_defaults(graph, "team-a")
