@@ -41,8 +41,13 @@ def _schemas() -> dict[tuple[str, str, str], dict]:
         group, kind = doc["spec"]["group"], doc["spec"]["names"]["kind"]
         for version in doc["spec"]["versions"]:
             schema = copy.deepcopy(version["schema"]["openAPIV3Schema"])
-            # metadata is validated by the API server's ObjectMeta, not by the CRD.
-            schema.setdefault("properties", {})["metadata"] = {"type": "object"}
+            # metadata is validated by the API server's ObjectMeta, not by the CRD; apiVersion
+            # and kind are accepted on every object whether the CRD declares them or not
+            # (Istio's generated CRDs do not).
+            properties = schema.setdefault("properties", {})
+            properties["metadata"] = {"type": "object"}
+            properties.setdefault("apiVersion", {"type": "string"})
+            properties.setdefault("kind", {"type": "string"})
             out[(group, version["name"], kind)] = _strict(schema)
     return out
 

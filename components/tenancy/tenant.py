@@ -3,12 +3,15 @@
 Namespace (Pod Security labels), ResourceQuota (GPUs, storage per class, object counts,
 no load balancers or node ports by default), LimitRange, NetworkPolicies (default deny,
 then what the platform needs), RoleBindings (namespace-scoped only), its Volcano queue,
-and with Kubeflow's components on, its Profile and PodDefaults. Who owns which object
-when Kubeflow's profile controller also acts on the namespace: docs/TENANCY.md.
+and with Kubeflow's components on, its Profile and PodDefaults, and its contributors'
+access in the shape Kubeflow's access management (KFAM) gives it. Who owns which object
+when Kubeflow's profile controller and KFAM also act on the namespace: docs/TENANCY.md.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -31,6 +34,35 @@ QUEUE_ANNOTATION = "scheduling.volcano.sh/queue-name"
 # Kubeflow's profile controller adopts an existing namespace only when this annotation
 # names the Profile's owner. Ref: https://github.com/kubeflow/kubeflow/blob/v1.10.0/components/profile-controller/controllers/profile_controller.go#L174
 PROFILE_OWNER_ANNOTATION = "owner"
+# Kubeflow's access management (KFAM, kubeflow v1.10.0, the version the catalog's Profiles
+# install runs) turns a dashboard role into a ClusterRole: a contributor's RoleBinding is
+# annotated with the role ("edit", "view") and binds "kubeflow-<role>", the ClusterRoles
+# Kubeflow's components aggregate their rights into.
+# Ref: https://github.com/kubeflow/kubeflow/blob/v1.10.0/components/access-management/kfam/bindings.go#L38-L46
+# and https://github.com/kubeflow/community-distribution/blob/26.03/common/kubeflow-roles/base/cluster-roles.yaml
+KUBEFLOW_ROLE_FOR = {"edit": "kubeflow-edit", "view": "kubeflow-view"}
+# The annotations KFAM reads to list a namespace's members (its List skips a RoleBinding
+# without both), which the central dashboard shows as the namespace's contributors.
+# Ref: https://github.com/kubeflow/kubeflow/blob/v1.10.0/components/access-management/kfam/bindings.go#L35-L36 and #L195-L238
+KFAM_USER_ANNOTATION = "user"
+KFAM_ROLE_ANNOTATION = "role"
+# KFAM's configuration in the catalog's Profiles install (the "config" ConfigMap its
+# container reads as flags and environment): the header the gateway sets to the signed-in
+# user, with no prefix, and the two callers trusted to present it, the Istio ingress gateway
+# and the Pipelines UI. The binary's own defaults (x-goog-authenticated-user-email,
+# accounts.google.com:) are overridden there.
+# Ref: https://github.com/kubeflow/community-distribution/blob/26.03/applications/profiles/upstream/manager/kustomization.yaml#L5-L14
+# (identical in https://github.com/kubeflow/kubeflow/blob/v1.10.0/components/profile-controller/config/manager/kustomization.yaml),
+# .../applications/profiles/upstream/overlays/kubeflow/patches/kfam.yaml (flags, envFrom)
+KUBEFLOW_USERID_HEADER = "kubeflow-userid"
+KUBEFLOW_USERID_PREFIX = ""
+KUBEFLOW_TRUSTED_PRINCIPALS = (
+    "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account",  # ISTIO_INGRESS_GATEWAY_PRINCIPAL
+    "cluster.local/ns/kubeflow/sa/ml-pipeline-ui",  # KFP_UI_PRINCIPAL
+)
+DNS1123_SUBDOMAIN_MAX = 253
+"""Longest name of a custom resource (an AuthorizationPolicy): a DNS-1123 subdomain.
+Ref: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-subdomain-names"""
 QUEUE_PRIORITY = {"low": 0, "normal": 50, "high": 100}
 """Queue.spec.priority per tier: higher queues are served first and reclaimed from last."""
 NAS_MOUNT = "/mnt/nas"
@@ -75,7 +107,8 @@ class TenantNamespaceArgs:
     gpu_pools: tuple[str, ...]
     """GPU pool names; with any, a PodDefault tolerating the GPU taint."""
     profile: bool
-    """Kubeflow's Profiles are installed: create the tenant's Profile."""
+    """Kubeflow's Profiles + KFAM are installed: create the tenant's Profile, and give
+    contributors their access in KFAM's shape instead of plain RoleBindings."""
     pod_defaults: bool
     """Kubeflow's PodDefaults webhook is installed: create the tenant's PodDefaults."""
     bucket: str | None
@@ -311,9 +344,14 @@ class TenantNamespace(PlatformComponent):
             k8s.networking.v1.NetworkPolicy(f"{name}-{suffix}", metadata=self._meta(suffix), spec=spec, opts=opts)
 
     def _access(self, name: str, opts: pulumi.ResourceOptions) -> None:
+        """The owner's binding always; contributors' either plain or, with Kubeflow's Profiles
+        and KFAM installed, in KFAM's shape only (docs/TENANCY.md says why not both)."""
         spec = self._args.spec
         members = [("owner", spec.owner)] + [(c.role, c.user) for c in spec.contributors]
         for role, user in members:
+            if role != "owner" and self._args.profile:
+                self._kubeflow_access(name, role, user, opts)
+                continue
             suffix = "owner" if role == "owner" else f"{role}-{_slug(user)}"
             # RoleBindings only: a ClusterRole bound in a namespace grants nothing beyond it.
             k8s.rbac.v1.RoleBinding(
@@ -324,6 +362,42 @@ class TenantNamespace(PlatformComponent):
                 subjects=[k8s.rbac.v1.SubjectArgs(api_group="rbac.authorization.k8s.io", kind="User", name=user)],
                 opts=opts,
             )
+
+    def _kubeflow_access(self, name: str, role: str, user: str, opts: pulumi.ResourceOptions) -> None:
+        """A contributor's RoleBinding and Istio AuthorizationPolicy exactly as KFAM's Create
+        writes them, so the dashboard lists the contributor and KFAM can remove them.
+        Ref: https://github.com/kubeflow/kubeflow/blob/v1.10.0/components/access-management/kfam/bindings.go#L112-L155"""
+        binding = kfam_binding_name(user, role)
+        metadata = k8s.meta.v1.ObjectMetaArgs(
+            name=binding, namespace=self._args.name, labels=self._common,
+            annotations={KFAM_USER_ANNOTATION: user, KFAM_ROLE_ANNOTATION: role},
+        )
+        # Exactly one subject: KFAM's List fails for the whole namespace on an annotated
+        # binding with more (bindings.go#L217-L220).
+        k8s.rbac.v1.RoleBinding(
+            f"{name}-{binding}",
+            metadata=metadata,
+            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="ClusterRole",
+                                             name=KUBEFLOW_ROLE_FOR[role]),
+            subjects=[k8s.rbac.v1.SubjectArgs(api_group="rbac.authorization.k8s.io", kind="User", name=user)],
+            opts=opts,
+        )
+        if role == "view":
+            # KFAM would also let a viewer's requests reach the tenant's workloads; notebook
+            # servers run as default-editor with no token, so that is running code with edit
+            # rights. Viewers read through the web apps (RBAC) only.
+            # Ref: https://github.com/kubeflow/kubeflow/blob/v1.10.0/components/example-notebook-servers/jupyter/s6/services.d/jupyterlab/run
+            return
+        # security.istio.io/v1: the same object KFAM writes through v1beta1 (both served, v1
+        # stored). Ref: ../shared/reference/crds/security.istio.io_authorizationpolicies.yaml
+        k8s.apiextensions.CustomResource(
+            f"{name}-{binding}",
+            api_version="security.istio.io/v1",
+            kind="AuthorizationPolicy",
+            metadata=metadata,
+            spec=kfam_authorization_policy_spec(user),
+            opts=opts,
+        )
 
     def _queue(self, name: str, plan: TenantQueuePlan) -> None:
         spec: dict = {
@@ -407,7 +481,47 @@ class TenantNamespace(PlatformComponent):
             )
 
 
+_NOT_ALPHANUMERIC = re.compile(r"[^a-zA-Z0-9]+")
+
+
+def kfam_binding_name(user: str, role: str) -> str:
+    """The name KFAM gives ``user``'s binding with dashboard role ``role`` ("edit", "view"),
+    e.g. ``user-bob-smith-example-com-clusterrole-edit``; KFAM finds its RoleBinding and
+    AuthorizationPolicy by this name when the dashboard removes a contributor.
+
+    KFAM's getBindingName: every run of characters other than ASCII letters and digits in
+    the address becomes "-" (url.QueryEscape then leaves the result unchanged), joined with
+    "User", "ClusterRole" and the role by "-", lower-cased, and runs of "-" collapsed again.
+    Ref: https://github.com/kubeflow/kubeflow/blob/v1.10.0/components/access-management/kfam/bindings.go#L60-L77
+
+    That is a DNS-1123 name ("user" first, the role last, only [a-z0-9-] between) up to 22
+    characters longer than the address. Past 253 characters (an address over 231) an
+    AuthorizationPolicy cannot have it, and KFAM's own would fail: the address part is cut
+    and a hash of the whole address keeps the name unique. The dashboard still lists such a
+    contributor (KFAM lists by annotation) but cannot remove them.
+    """
+    name = _NOT_ALPHANUMERIC.sub("-", "-".join(("User", _NOT_ALPHANUMERIC.sub("-", user), "ClusterRole", role)).lower())
+    if len(name) <= DNS1123_SUBDOMAIN_MAX:
+        return name
+    tail = f"-{hashlib.sha256(user.encode()).hexdigest()[:12]}-clusterrole-{role}"
+    return name[:DNS1123_SUBDOMAIN_MAX - len(tail)].rstrip("-") + tail
+
+
+def kfam_authorization_policy_spec(user: str) -> dict:
+    """KFAM's AuthorizationPolicy for a contributor: requests to the namespace's workloads
+    that the gateway (or the Pipelines UI) forwards with the user's identity header. No
+    action (ALLOW) and no selector (every workload in the namespace), as KFAM writes it.
+    Ref: https://github.com/kubeflow/kubeflow/blob/v1.10.0/components/access-management/kfam/bindings.go#L79-L110"""
+    return {"rules": [{
+        "when": [{"key": f"request.headers[{KUBEFLOW_USERID_HEADER}]", "values": [KUBEFLOW_USERID_PREFIX + user]}],
+        "from": [{"source": {"principals": list(KUBEFLOW_TRUSTED_PRINCIPALS)}}],
+    }]}
+
+
 def _slug(user: str) -> str:
-    """A DNS-label-safe rendering of an e-mail address for object names."""
-    out = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in user.lower())
-    return out.strip("-")[:40].strip("-")
+    """A DNS-label-safe rendering of an e-mail address for object names: at most 40
+    characters, a long address cut and told apart by a hash of the whole address."""
+    out = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in user.lower()).strip("-")
+    if len(out) <= 40:
+        return out
+    return f"{out[:31].strip('-')}-{hashlib.sha256(user.lower().encode()).hexdigest()[:8]}"

@@ -14,6 +14,7 @@ The loader runs all of one kind and reports every problem at once.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -102,6 +103,13 @@ def node_pool_is_consistent(ctx: SpecContext) -> list[Problem]:
     return problems
 
 
+def _person(user: str) -> str:
+    """An address as the RoleBinding names derived from it see it: lower case, every run of
+    other characters one '-' (components/tenancy/tenant.py: _slug, kfam_binding_name), so two
+    addresses that would name the same binding count as one person."""
+    return re.sub(r"[^a-z0-9]+", "-", user.lower()).strip("-")
+
+
 def tenant_is_consistent(ctx: SpecContext) -> list[Problem]:
     """A tenant's guarantee fits its quota; each person appears once; the owner is not also a
     contributor (the owner already has admin)."""
@@ -114,12 +122,13 @@ def tenant_is_consistent(ctx: SpecContext) -> list[Problem]:
                 f"exceeds quota.gpu ({tenant.quota.gpu}); lower the guarantee or raise the quota",
                 value=tenant.queue.guaranteed_gpus,
             ))
-        users = Counter(c.user for c in tenant.contributors)
+        users = Counter(_person(c.user) for c in tenant.contributors)
         for index, contributor in enumerate(tenant.contributors):
-            if users[contributor.user] > 1:
-                problems.append(Problem(source, f"contributors[{index}].user", "listed more than once",
-                                        value=contributor.user))
-            elif contributor.user == tenant.owner:
+            if users[_person(contributor.user)] > 1:
+                problems.append(Problem(source, f"contributors[{index}].user", "listed more than once (addresses "
+                                        "are compared ignoring case and punctuation, as the RoleBinding names "
+                                        "built from them are)", value=contributor.user))
+            elif _person(contributor.user) == _person(tenant.owner):
                 problems.append(Problem(source, f"contributors[{index}].user", "is the owner, who already has "
                                         "admin; remove the contributor entry", value=contributor.user))
     return problems

@@ -232,3 +232,11 @@ def test_components_have_what_they_need(onprem):
     assert "notebooks needs profiles; set components.profiles.enabled: true, or turn notebooks off" in \
         by_path["kubeforge:platform.components.notebooks.enabled"]
     assert "kubeforge:platform.components.dashboard.enabled" in by_path
+
+
+def test_contributors_that_would_name_the_same_binding_are_refused(onprem):
+    tenant = {**TENANT, "contributors": [{"user": "Bob@Example.com"}, {"user": "bob@example.com", "role": "view"},
+                                         {"user": "a.b@example.com"}, {"user": "a-b@example.com"}]}
+    problems = checks.tenant_is_consistent(_ctx(onprem, {"team-a": tenant}))
+    assert _paths(problems) == [f"contributors[{i}].user" for i in range(4)]
+    assert "ignoring case and punctuation" in problems[0].message

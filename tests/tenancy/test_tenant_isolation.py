@@ -236,3 +236,12 @@ def test_no_object_store_pod_default_without_keys_on_prem(kubeflow_project):
     project, platform, tenant = kubeflow_project
     graph = project.stack(platform).tenant("team-a", tenant).preview()
     assert "team-a-object-store" not in _pod_defaults(graph, "team-a")
+
+
+def test_long_contributor_addresses_get_distinct_binding_names():
+    from components.tenancy.tenant import _slug
+
+    first, second = "data.science.platform.team.lead@example.com", "data.science.platform.team.lead2@example.com"
+    assert _slug(first) != _slug(second)
+    assert all(len(_slug(u)) <= 40 for u in (first, second))
+    assert _slug("bob@example.com") == "bob-example-com"  # short addresses keep their names

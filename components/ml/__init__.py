@@ -1,0 +1,1 @@
+"""The ML stack: what Kubeflow's web apps offer a tenant (notebook images, GPUs, volumes, presets)."""
