@@ -50,9 +50,17 @@ WORKSPACE_MOUNT = "/home/jovyan"
 """The notebook images' home directory (NB_USER jovyan), as upstream mounts it."""
 
 
-def notebook_images(stack: ResolvedStack) -> list[WorkloadImage]:
-    """The release's notebook images, in catalog order (the first is the form's default)."""
-    return [image for image in stack.release.images.values() if image.role == "notebook"]
+def notebook_images(stack: ResolvedStack, ui: str = "jupyter") -> list[WorkloadImage]:
+    """The release's notebook images for one of the spawner's lists, in catalog order (the
+    first is that list's default)."""
+    return [image for image in stack.release.images.values() if image.role == "notebook" and image.ui == ui]
+
+
+def _group(stack: ResolvedStack, ui: str) -> dict[str, Any]:
+    # An empty value disables the group's image control
+    # (frontend pages/form/form-new/utils.ts, initFormControls).
+    images = [image.image for image in notebook_images(stack, ui)]
+    return {"value": images[0] if images else "", "options": images}
 
 
 def spawner_config(stack: ResolvedStack) -> dict[str, Any]:
@@ -72,11 +80,9 @@ def spawner_config(stack: ResolvedStack) -> dict[str, Any]:
         # frontend src/app/types/config.ts: image.options is string[]; there is no field for
         # a label, so an image's CUDA version lives in the catalog (docs/VERSIONS.md).
         "image": {"value": images[0], "options": images},
-        # VS Code-like and RStudio-like groups: the catalog offers none (their upstream images
-        # are CPU-only). An empty value disables the group's image control
-        # (frontend pages/form/form-new/utils.ts, initFormControls).
-        "imageGroupOne": {"value": "", "options": []},
-        "imageGroupTwo": {"value": "", "options": []},
+        # VS Code-like and RStudio-like apps: upstream's groups one and two.
+        "imageGroupOne": _group(stack, "vscode"),
+        "imageGroupTwo": _group(stack, "rstudio"),
         # Upstream's defaults; the backend turns limitFactor into limits (form.py
         # set_notebook_cpu/_memory), which the tenants' cpu/memory limits quota needs.
         "cpu": {"readOnly": False, "value": "0.5", "limitFactor": "1.2"},

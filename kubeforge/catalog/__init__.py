@@ -110,11 +110,16 @@ class ComponentPin(_CatalogModel):
 
 
 class WorkloadImage(_CatalogModel):
-    """An image the platform offers to users on GPU pools, with the CUDA it was built on."""
+    """An image the platform offers to users, with the CUDA it was built on (None: a CPU image)."""
 
     image: str
     role: Literal["notebook", "training", "serving"]
-    cuda: str
+    cuda: str | None = None
+    """CUDA version the image was built with; every GPU pool's driver must run it. None: the
+    image has no CUDA and runs anywhere."""
+    ui: Literal["jupyter", "vscode", "rstudio"] = "jupyter"
+    """Notebook images: which of the spawner's image lists offers it (Jupyter, VS Code-like,
+    RStudio-like)."""
     source: str
 
 
@@ -221,7 +226,7 @@ def version_table(name: str) -> str:
         lines.append(f"| EKS add-on | `kube-system` | `{name}` | `{addon.version}` | - | - | {addon.source} |")
     lines += ["", "| image | role | CUDA | source |", "|---|---|---|---|"]
     for key, image in sorted(release.images.items()):
-        lines.append(f"| `{image.image}` | {image.role} | {image.cuda} | {image.source} |")
+        lines.append(f"| `{image.image}` | {image.role} | {image.cuda or 'CPU'} | {image.source} |")
     for key, image in sorted(release.platform_images.items()):
         lines.append(f"| `{image.image}` | kubeforge ({key}) | - | {image.source} |")
     lines += ["", "| Kubernetes | EKS AL2023 NVIDIA AMI release | NVIDIA driver it ships | source |", "|---|---|---|---|"]

@@ -439,7 +439,7 @@ def gpu_drivers_run_the_images(stack: ResolvedStack) -> list[Problem]:
     """Every pool's driver runs the CUDA of every image the release offers; its branch is
     supported; its MIG layout fits the card under the pool's MIG strategy."""
     source = stack_source(stack.stack)
-    cudas = sorted({image.cuda for image in stack.release.images.values()})
+    cudas = sorted({image.cuda for image in stack.release.images.values() if image.cuda})
     problems = []
     for name, pool in stack.gpu_pools.items():
         path = f"{PLATFORM_KEY}.nodePools.{name}"

@@ -125,15 +125,22 @@ def test_the_shape_check_fails_on_a_missing_key_or_another_type(upstream):
 def test_the_images_are_the_catalogs_notebook_images(name):
     stack = _stack(name)
     image = spawner_config(stack)["spawnerFormDefaults"]["image"]
-    catalog = [i.image for i in stack.release.images.values() if i.role == "notebook"]
+    catalog = [i.image for i in stack.release.images.values() if i.role == "notebook" and i.ui == "jupyter"]
     assert image["options"] == catalog
     assert image["value"] == catalog[0]
+    groups = spawner_config(stack)["spawnerFormDefaults"]
+    assert groups["imageGroupOne"]["options"] == [i.image for i in stack.release.images.values() if i.ui == "vscode"]
+    assert groups["imageGroupTwo"]["options"] == [i.image for i in stack.release.images.values() if i.ui == "rstudio"]
 
 
-def test_the_release_offers_pytorch_and_tensorflow_notebooks_with_their_cuda():
+def test_the_release_offers_cpu_and_gpu_pytorch_and_tensorflow_notebooks():
     offered = {i.image.rsplit("/", 1)[-1]: i.cuda for i in _stack("local").release.images.values()
-               if i.role == "notebook"}
-    assert offered == {"jupyter-pytorch-cuda-full:v1.10.0": "12.4", "jupyter-tensorflow-cuda-full:v1.10.0": "12.3"}
+               if i.role == "notebook" and i.ui == "jupyter"}
+    assert offered == {
+        "jupyter-scipy:v1.10.0": None,
+        "jupyter-pytorch-full:v1.10.0": None, "jupyter-pytorch-cuda-full:v1.10.0": "12.4",
+        "jupyter-tensorflow-full:v1.10.0": None, "jupyter-tensorflow-cuda-full:v1.10.0": "12.3",
+    }
 
 
 @pytest.mark.parametrize("name", STACKS)
@@ -146,7 +153,7 @@ def test_every_offered_image_is_pinned_to_an_exact_tag(name):
 @pytest.mark.parametrize("name", STACKS)
 def test_every_gpu_pool_runs_the_cuda_of_every_notebook_image(name):
     stack = _stack(name)
-    notebooks = [i for i in stack.release.images.values() if i.role == "notebook"]
+    notebooks = [i for i in stack.release.images.values() if i.role == "notebook" and i.cuda]
     for pool in stack.gpu_pools.values():
         for image in notebooks:
             assert check(pool.driver, image.cuda, gpu=pool.model).ok, (pool.name, pool.driver, image.image)
