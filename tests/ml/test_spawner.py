@@ -19,7 +19,7 @@ from kubeforge.config.loader import load_stack
 from kubeforge.config.resolved import ResolvedStack, frozen
 from kubeforge.gpu.compat import check
 from tests.conftest import REFERENCE, ROOT
-from tests.tenancy.test_tenant_isolation import _stand_in
+from tests.tenancy.standins import stand_in
 
 # The file the Kubeflow community distribution 26.03 ships for the Jupyter web app v1.10.0
 # (identical to kubeflow/kubeflow v1.10.0 components/crud-web-apps/jupyter/manifests/base/configs/).
@@ -219,7 +219,7 @@ def _tenant_pod_default_labels(monkeypatch, project, onprem_platform, tenant_spe
     from kubeforge.config.credentials import OBJECT_STORE_CREDENTIALS_KEY
     from tests.storage.helpers import CREDENTIALS
 
-    monkeypatch.setattr(registry, "REGISTRY", (*registry.REGISTRY, _stand_in("podDefaults")))
+    monkeypatch.setattr(registry, "REGISTRY", (*registry.REGISTRY, stand_in("podDefaults")))
     onprem_platform["release"] = "2026.12"
     # The same platform without the keys: a stack file may not hold them in clear text, and
     # the spawner does not read them.

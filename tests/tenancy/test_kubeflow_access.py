@@ -9,19 +9,16 @@ compiled from the tag and run on these addresses.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import kubernetes_validate
-import pulumi
-import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
 from components import registry
-from components.component import PlatformComponent
 from components.tenancy.tenant import kfam_binding_name
 from kubeforge.config.spec import EMAIL
+from tests.tenancy.standins import stand_in
 
 RBAC = "rbac.authorization.k8s.io"
 ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
@@ -38,29 +35,6 @@ GATEWAY_AND_PIPELINES_UI = ["cluster.local/ns/istio-system/sa/istio-ingressgatew
                             "cluster.local/ns/kubeflow/sa/ml-pipeline-ui"]
 
 
-@dataclasses.dataclass(frozen=True)
-class _StandInArgs:
-    provider: object
-    """The cluster's Kubernetes provider."""
-
-
-def _stand_in(key: str) -> type[PlatformComponent]:
-    """A registered component for ``key`` with one marker object, where the real component
-    will install Profiles + KFAM (as in tests/tenancy/test_tenant_isolation.py)."""
-    def instances(cls, stack, cluster):
-        return {cls.default_name(): _StandInArgs(cluster.provider)} if key in stack.components else {}
-
-    def init(self, name, args, opts=None):
-        PlatformComponent.__init__(self, name, args, opts)
-        k8s.core.v1.ConfigMap(f"{name}-marker", metadata={"name": name, "namespace": "kubeflow"},
-                              opts=pulumi.ResourceOptions(parent=self, provider=args.provider))
-        self.register_outputs({})
-
-    return type(key, (PlatformComponent,), {"key": key, "type_token": "kubeforge:test:StandIn",
-                                            "args_type": _StandInArgs, "concern": "ml",
-                                            "instances": classmethod(instances), "__init__": init})
-
-
 @pytest.fixture
 def kubeflow_line(onprem_platform, tenant_spec):
     """A stack on the Kubeflow line (Profiles enabled in config) with an editor and a viewer."""
@@ -72,7 +46,7 @@ def kubeflow_line(onprem_platform, tenant_spec):
 @pytest.fixture
 def with_profiles(monkeypatch, project, kubeflow_line):
     """The graph when a registered component installs Profiles + KFAM."""
-    monkeypatch.setattr(registry, "REGISTRY", (*registry.REGISTRY, _stand_in("profiles")))
+    monkeypatch.setattr(registry, "REGISTRY", (*registry.REGISTRY, stand_in("profiles")))
     platform, tenant = kubeflow_line
     return project.stack(platform).tenant("team-a", tenant).preview()
 

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-import dataclasses
 
-import pulumi
-import pulumi_kubernetes as k8s
 
 from components import registry
-from components.component import PlatformComponent
 from components.tenancy.tenant import METADATA_CIDRS
+from tests.tenancy.standins import stand_in
 
 TENANTS = ["speech-ai", "vision", "forecasting"]
 
@@ -22,33 +19,10 @@ def _of(graph, tenant: str, type_suffix: str):
                  or r.inputs.get("metadata", {}).get("name") == tenant)]
 
 
-@dataclasses.dataclass(frozen=True)
-class _StandInArgs:
-    provider: object
-    """The cluster's Kubernetes provider."""
-
-
-def _stand_in(key: str) -> type[PlatformComponent]:
-    """A registered component for ``key`` with one marker object: where the real component
-    (the next issue's) will install the Profile or PodDefault kind."""
-    def instances(cls, stack, cluster):
-        return {cls.default_name(): _StandInArgs(cluster.provider)} if key in stack.components else {}
-
-    def init(self, name, args, opts=None):
-        PlatformComponent.__init__(self, name, args, opts)
-        k8s.core.v1.ConfigMap(f"{name}-marker", metadata={"name": name, "namespace": "kubeflow"},
-                              opts=pulumi.ResourceOptions(parent=self, provider=args.provider))
-        self.register_outputs({})
-
-    return type(key, (PlatformComponent,), {"key": key, "type_token": "kubeforge:test:StandIn",
-                                            "args_type": _StandInArgs, "concern": "ml",
-                                            "instances": classmethod(instances), "__init__": init})
-
-
 @pytest.fixture
 def kubeflow_project(monkeypatch, project, onprem_platform, tenant_spec):
     """A stack on the Kubeflow line whose registry installs the Profile and PodDefault kinds."""
-    monkeypatch.setattr(registry, "REGISTRY", (*registry.REGISTRY, _stand_in("profiles"), _stand_in("podDefaults")))
+    monkeypatch.setattr(registry, "REGISTRY", (*registry.REGISTRY, stand_in("profiles"), stand_in("podDefaults")))
     onprem_platform["release"] = "2026.12"
     return project, onprem_platform, tenant_spec
 
@@ -175,7 +149,7 @@ def test_pod_defaults_offer_the_gpu_toleration_the_nas_volume_and_the_bucket(kub
 def test_the_object_store_pod_default_uses_the_tenants_identity_on_cloud(monkeypatch, project, tenant_spec):
     from tests.conftest import variant
 
-    monkeypatch.setattr(registry, "REGISTRY", (*registry.REGISTRY, _stand_in("podDefaults")))
+    monkeypatch.setattr(registry, "REGISTRY", (*registry.REGISTRY, stand_in("podDefaults")))
     graph = variant(project, tenant_spec, "aws-prod", lambda p: None).preview()
     preset = _pod_defaults(graph, "team-a")["team-a-object-store"]
     assert preset["serviceAccountName"] == "team-a-storage"
