@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-
-
 from components import registry
 from components.tenancy.tenant import METADATA_CIDRS
 from tests.tenancy.standins import stand_in
