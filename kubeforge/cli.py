@@ -7,6 +7,7 @@ Errors are one message, never a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -96,7 +97,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def _short(value) -> str:
-    text = str(value)
+    # Sorted, so the same stack always prints the same summary.
+    text = json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else str(value)
     return text if len(text) <= 100 else text[:97] + "..."
 
 

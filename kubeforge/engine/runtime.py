@@ -94,6 +94,17 @@ class RecordingMonitor(MockMonitor):
         self.graph = graph
         self.stack_urn: str | None = None
         self.aliases: dict[str, list[str]] = {}
+        self.thread_loops: set[asyncio.AbstractEventLoop] = set()
+
+    def _remember_thread_loop(self) -> None:
+        # The SDK's mock gives each worker thread that calls it an event loop of its own
+        # (pulumi/runtime/sync_await.py _ensure_event_loop) and never closes it; left to the
+        # garbage collector at exit, such a loop can print a spurious traceback. run_program
+        # closes them when the program is done.
+        try:
+            self.thread_loops.add(asyncio.get_event_loop_policy().get_event_loop())
+        except RuntimeError:
+            pass
 
     def make_urn(self, parent: str, type_: str, name: str, *, stack: str = "", project: str = "") -> str:
         # The Pulumi engine qualifies a child's type with its parent's whole type chain
@@ -134,6 +145,7 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
+        self._remember_thread_loop()
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn
         aliases = self.alias_urns(request)
@@ -161,6 +173,12 @@ class RecordingMonitor(MockMonitor):
             options=options,
         )
         return response
+
+    def Invoke(self, request):  # noqa: N802 - gRPC method name
+        try:
+            return super().Invoke(request)
+        finally:
+            self._remember_thread_loop()
 
     def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
         if request.urn == self.stack_urn:
@@ -249,6 +267,9 @@ def _run(root: Path, stack: str, stack_config: dict[str, Any], region: str) -> R
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
+        for thread_loop in monitor.thread_loops:
+            if thread_loop is not loop and not thread_loop.is_running() and not thread_loop.is_closed():
+                thread_loop.close()
         asyncio.set_event_loop(None)
         if added:
             sys.path.remove(str(root))

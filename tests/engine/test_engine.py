@@ -140,3 +140,19 @@ def test_no_resource_falls_back_to_a_default_provider(request, graph_fixture):
     custom = [r for r in graph.ordered() if r.custom and not r.type.startswith("pulumi:providers:")]
     assert custom
     assert [r.urn for r in custom if r.provider is None] == []
+
+
+def test_a_preview_leaves_no_event_loop_open():
+    """The SDK's mock opens an event loop per worker thread; the engine closes them, so the
+    interpreter never prints a traceback for one at exit."""
+    import asyncio
+    import gc
+
+    from kubeforge.config.loader import read_stack_config
+    from tests.conftest import ROOT
+
+    run_program(ROOT, "local", read_stack_config(ROOT, "local"))
+    gc.collect()
+    open_loops = [o for o in gc.get_objects() if isinstance(o, asyncio.BaseEventLoop) and not o.is_closed()
+                  and not o.is_running()]
+    assert open_loops == []
