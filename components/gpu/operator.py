@@ -74,7 +74,10 @@ def operator_values(pools: Mapping[str, GpuPool], path: DriverInstallPath, monit
         values["hostPaths"] = {"driverInstallDir": NVIDIA_DIR}
         values["toolkit"].update(installDir=NVIDIA_DIR,
                                  env=[{"name": "RUNTIME_CONFIG_SOURCE", "value": "file"}])
-        values["cdi"] = {"enabled": True, "default": True}
+        # CDI on; the chart at v26.7.0 has no cdi.default any more (CDI is the default mode
+        # there), so setting it would be a silent no-op.
+        # Ref: https://github.com/NVIDIA/gpu-operator/blob/v26.7.0/deployments/gpu-operator/values.yaml
+        values["cdi"] = {"enabled": True}
         values["migManager"]["env"] = [{"name": "WITH_REBOOT", "value": "true"}]
     return values
 

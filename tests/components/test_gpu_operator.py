@@ -39,7 +39,7 @@ def test_gcp_operator_uses_the_cos_installed_driver_from_gkes_directory(gcp_grap
     assert values["hostPaths"] == {"driverInstallDir": "/home/kubernetes/bin/nvidia"}
     assert values["toolkit"]["enabled"] is True
     assert values["toolkit"]["installDir"] == "/home/kubernetes/bin/nvidia"
-    assert values["cdi"] == {"enabled": True, "default": True}
+    assert values["cdi"] == {"enabled": True}
     assert values["migManager"]["env"] == [{"name": "WITH_REBOOT", "value": "true"}]
 
 
@@ -134,3 +134,23 @@ def test_gke_gets_a_quota_admitting_the_operators_critical_pods(gcp_graph):
 def test_other_targets_need_no_critical_pod_quota(aws_graph, local_graph):
     for graph in (aws_graph, local_graph):
         assert not [q for q in graph.of_type("kubernetes:core/v1:ResourceQuota") if q.name.endswith("critical-pods")]
+
+
+@pytest.mark.parametrize("graph_name", ["local_graph", "aws_graph", "gcp_graph"])
+def test_every_operator_value_kubeforge_sets_exists_in_the_pinned_chart(request, graph_name):
+    from tests.conftest import REFERENCE
+    from tests.helm_values import assert_values_exist
+
+    values = _release(request.getfixturevalue(graph_name))["values"]
+    assert_values_exist(values, REFERENCE / "charts" / "gpu-operator" / PIN.version / "values.yaml")
+
+
+def test_operator_managed_driver_and_mig_values_exist_in_the_pinned_chart(project, onprem_platform, tenant_spec):
+    from tests.conftest import REFERENCE
+    from tests.helm_values import assert_values_exist
+
+    onprem_platform["onprem"] = {"driverInstall": "operator"}
+    onprem_platform["nodePools"]["a100"]["gpu"]["mig"] = {"strategy": "mixed", "layout": "3g.40gb,2g.20gb,1g.10gb"}
+    values = _release(project.stack(onprem_platform).tenant("team-a", tenant_spec).preview())["values"]
+    assert values["driver"]["version"] == "580.95.05"
+    assert_values_exist(values, REFERENCE / "charts" / "gpu-operator" / PIN.version / "values.yaml")
