@@ -43,3 +43,15 @@ def as_list(value: Any) -> list[Any]:
 def graph_text(graph: ResourceGraph) -> str:
     """Everything the graph recorded, as one string (to look for values that must not be there)."""
     return json.dumps([[r.inputs, r.options] for r in graph.ordered()] + [graph.outputs], sort_keys=True)
+
+
+def assert_irsa_trust_only(graph: ResourceGraph, role: RecordedResource, subject: str) -> None:
+    """The role's trust policy admits exactly ``subject`` (system:serviceaccount:<ns>:<name>)
+    through the cluster's OIDC provider, with StringEquals: no wildcard can widen it."""
+    (statement,) = statements(document(role, "assumeRolePolicy"))
+    oidc = graph.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")[0]
+    host = oidc.inputs["url"].removeprefix("https://")
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Principal"] == {"Federated": f"arn:aws:iam::123456789012:oidc-provider/{host}"}
+    assert statement["Condition"] == {"StringEquals": {f"{host}:sub": subject, f"{host}:aud": "sts.amazonaws.com"}}

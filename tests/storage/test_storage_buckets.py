@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import variant
-from tests.storage.helpers import as_list, document, named, statements
+from tests.storage.helpers import as_list, assert_irsa_trust_only, document, named, statements
 
 TENANTS = ("speech-ai", "vision", "forecasting")
 S3_ACTIONS_NEVER = {"s3:*", "s3:DeleteObjectVersion", "s3:DeleteBucket", "s3:PutBucketPolicy",
@@ -99,17 +99,7 @@ def test_s3_noncurrent_versions_expire_after_the_configured_days(aws_graph, proj
 @pytest.mark.parametrize("tenant", TENANTS)
 def test_tenant_role_trusts_only_the_tenants_storage_service_account(aws_graph, tenant):
     role = _child(aws_graph, tenant, "role", "aws:iam/role:Role")
-    (statement,) = statements(document(role, "assumeRolePolicy"))
-    oidc = aws_graph.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")[0]
-    host = oidc.inputs["url"].removeprefix("https://")
-    assert statement["Effect"] == "Allow"
-    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-    assert statement["Principal"] == {"Federated": f"arn:aws:iam::123456789012:oidc-provider/{host}"}
-    # StringEquals, never StringLike: no wildcard can widen the subject.
-    assert statement["Condition"] == {"StringEquals": {
-        f"{host}:sub": f"system:serviceaccount:{tenant}:{tenant}-storage",
-        f"{host}:aud": "sts.amazonaws.com",
-    }}
+    assert_irsa_trust_only(aws_graph, role, f"system:serviceaccount:{tenant}:{tenant}-storage")
 
 
 @pytest.mark.parametrize("tenant", TENANTS)

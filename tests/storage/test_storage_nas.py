@@ -7,7 +7,7 @@ import pytest
 from kubeforge.catalog import load_release
 from kubeforge.engine.outputs import resource_id
 from tests.conftest import variant
-from tests.storage.helpers import HELM, STORAGE_CLASS, document, nas_class, named, statements
+from tests.storage.helpers import HELM, STORAGE_CLASS, assert_irsa_trust_only, nas_class, named
 
 RELEASE = load_release("2026.11")
 EFS_ROLE = "aws:iam/role:Role"
@@ -126,16 +126,7 @@ def test_efs_add_on_version_ships_the_driver_of_the_reference_chart():
 
 def test_efs_controller_role_trusts_only_its_service_account_through_the_clusters_oidc_provider(aws_graph):
     role = named(aws_graph, "efs-nas-csi-controller", EFS_ROLE)
-    (statement,) = statements(document(role, "assumeRolePolicy"))
-    oidc = aws_graph.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")[0]
-    host = oidc.inputs["url"].removeprefix("https://")
-    assert statement["Effect"] == "Allow"
-    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-    assert statement["Principal"] == {"Federated": f"arn:aws:iam::123456789012:oidc-provider/{host}"}
-    assert statement["Condition"] == {"StringEquals": {
-        f"{host}:sub": "system:serviceaccount:kube-system:efs-csi-controller-sa",
-        f"{host}:aud": "sts.amazonaws.com",
-    }}
+    assert_irsa_trust_only(aws_graph, role, "system:serviceaccount:kube-system:efs-csi-controller-sa")
 
 
 def test_efs_controller_role_has_the_managed_efs_csi_policy_and_nothing_else(aws_graph):
