@@ -1,4 +1,4 @@
-"""What the storage components share: the NAS StorageClass, IRSA trust, catalog pins, names."""
+"""What the storage components share: the NAS StorageClass, IRSA trust, names."""
 
 from __future__ import annotations
 
@@ -9,19 +9,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from kubeforge.config.resolved import NAS_STORAGE_CLASS, ComponentSpec, ResolvedComponent, ResolvedStack, frozen
+from kubeforge.config.resolved import NAS_STORAGE_CLASS
 
 # Data outlives the stack: protected against `pulumi destroy` and kept if removed from it.
 # Ref: https://www.pulumi.com/docs/iac/concepts/options/protect/ ;
 # https://www.pulumi.com/docs/iac/concepts/options/retainondelete/
 KEEP_DATA = pulumi.ResourceOptions(protect=True, retain_on_delete=True)
-
-
-def storage_pin(stack: ResolvedStack, key: str) -> ResolvedComponent:
-    """A storage driver or store from the release's ``storage`` pins, as a Helm release takes it
-    (no valuesOverrides: storage is configured under ``storage:``)."""
-    return ResolvedComponent(key=key, pin=stack.release.storage[key], overridden=False,
-                             values_overrides=frozen(), settings=ComponentSpec())
 
 
 def nas_storage_class(

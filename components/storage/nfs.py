@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 from components.component import ClusterAccess, PlatformComponent
 from components.helm import helm_release
 from components.labels import recommended_labels
-from components.storage.common import nas_storage_class, storage_pin
+from components.storage.common import nas_storage_class
 from kubeforge.config.resolved import ResolvedComponent, ResolvedStack
 
 PIN = "csiDriverNfs"
@@ -70,7 +70,7 @@ class NfsNas(PlatformComponent):
         nfs = stack.storage.file.nfs
         if stack.target != "onprem" or not stack.storage.file.enabled or nfs is None:
             return {}
-        return {cls.default_name(): NfsNasArgs(driver=storage_pin(stack, PIN), server=nfs.server, share=nfs.path,
+        return {cls.default_name(): NfsNasArgs(driver=stack.storage_components[PIN], server=nfs.server, share=nfs.path,
                                                provider=cluster.provider)}
 
     @classmethod

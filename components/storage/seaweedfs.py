@@ -28,7 +28,7 @@ import pulumi_kubernetes as k8s
 from components.component import ClusterAccess, PlatformComponent
 from components.helm import helm_release
 from components.labels import recommended_labels
-from components.storage.common import KEEP_DATA, credential, storage_pin
+from components.storage.common import KEEP_DATA, credential
 from kubeforge.config.resolved import ResolvedComponent, ResolvedStack
 
 PIN = "seaweedfs"
@@ -123,7 +123,7 @@ class SeaweedFsStore(PlatformComponent):
         # Required at load whenever a tenant has a bucket (kubeforge.config.credentials).
         credentials = cluster.object_store_credentials or pulumi.Output.secret({})
         return {cls.default_name(): SeaweedFsStoreArgs(
-            store=storage_pin(stack, PIN),
+            store=stack.storage_components[PIN],
             masters=settings.masters,
             volume_servers=settings.volume_servers,
             volume_size=str(settings.volume_size),

@@ -23,7 +23,7 @@ from kubeforge.config.resolved import (
     ResolvedStack,
     frozen,
 )
-from kubeforge.config.spec import NodePoolSpec, OnPremSettings, PlatformSpec, TenantSpec
+from kubeforge.config.spec import ComponentSpec, NodePoolSpec, OnPremSettings, PlatformSpec, TenantSpec
 from kubeforge.gpu.mig import parse_mig_layout
 
 
@@ -44,6 +44,11 @@ def resolve(spec: PlatformSpec, tenants: Mapping[str, TenantSpec], release: cata
         storage=spec.storage,
         scheduler=spec.scheduler,
         components=frozen(_components(spec, release)),
+        storage_components=frozen({
+            key: ResolvedComponent(key=key, pin=pin, overridden=False, values_overrides=frozen(),
+                                   settings=ComponentSpec())
+            for key, pin in release.storage.items()
+        }),
         tenants=frozen(tenants),
         driver_install_path=driver_install_path(spec),
     )

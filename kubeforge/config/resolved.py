@@ -179,6 +179,9 @@ class ResolvedStack:
     scheduler: SchedulerSpec
     components: Mapping[str, ResolvedComponent]
     """Enabled components by catalog key (Volcano included when the scheduler is on)."""
+    storage_components: Mapping[str, ResolvedComponent]
+    """The release's storage drivers and stores (catalog ``storage:``), configured under
+    ``storage:``; each storage component decides whether the target needs it."""
     tenants: Mapping[str, TenantSpec]
     driver_install_path: DriverInstallPath
     """Who puts the pinned NVIDIA driver on GPU nodes: the EKS AMI release (aws), Google's
