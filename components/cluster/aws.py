@@ -79,15 +79,9 @@ class EksCluster(pulumi.ComponentResource):
         network = self._network(name, args.cluster.settings, tags)
         self.private_subnet_ids = [s.id for s in network["private"]]
 
-        key = aws.kms.Key(
-            f"{name}-secrets",
-            description=f"Envelope encryption of Kubernetes secrets in EKS cluster {args.cluster.name}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            tags=tags,
-            opts=self._opts(protect=True),
-        )
-        aws.kms.Alias(f"{name}-secrets", name=f"alias/{args.cluster.name}-eks-secrets", target_key_id=key.key_id, opts=child)
+        key = self._kms_key(f"{name}-secrets", f"alias/{args.cluster.name}-eks-secrets",
+                            f"Envelope encryption of Kubernetes secrets in EKS cluster {args.cluster.name}", tags,
+                            self._opts(protect=True))
         data_key = self._data_key(name, tags) if args.data_key else None
 
         cluster_role = self._role(f"{name}-control-plane", "eks.amazonaws.com",
@@ -219,16 +213,16 @@ class EksCluster(pulumi.ComponentResource):
         """The customer-managed key of platform data (EFS file system, tenants' buckets).
         Deleting it would make that data unreadable: protected, and kept if ever removed
         from the stack. Ref: https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html"""
-        key = aws.kms.Key(
-            f"{name}-data",
-            description=f"Platform data (EFS, S3) of EKS cluster {self._args.cluster.name}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            tags=tags,
-            opts=self._opts(protect=True, retain_on_delete=True),
-        )
-        aws.kms.Alias(f"{name}-data", name=f"alias/{self._args.cluster.name}-data", target_key_id=key.key_id,
-                      opts=self._opts())
+        return self._kms_key(f"{name}-data", f"alias/{self._args.cluster.name}-data",
+                             f"Platform data (EFS, S3) of EKS cluster {self._args.cluster.name}", tags,
+                             self._opts(protect=True, retain_on_delete=True))
+
+    def _kms_key(self, name: str, alias: str, description: str, tags: dict[str, str],
+                 opts: pulumi.ResourceOptions) -> aws.kms.Key:
+        """A customer-managed key, rotated yearly, with a 30-day deletion window, and its alias."""
+        key = aws.kms.Key(name, description=description, enable_key_rotation=True, deletion_window_in_days=30,
+                          tags=tags, opts=opts)
+        aws.kms.Alias(name, name=alias, target_key_id=key.key_id, opts=self._opts())
         return key
 
     def _role(self, name: str, service: str, policies: list[str]) -> aws.iam.Role:
