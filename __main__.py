@@ -8,7 +8,7 @@ from pathlib import Path
 import pulumi
 
 from components.platform import Platform, PlatformArgs
-from kubeforge.config.credentials import OBJECT_STORE_CREDENTIALS_KEY
+from kubeforge.config.credentials import IDENTITY_SECRET_KEY, OBJECT_STORE_CREDENTIALS_KEY
 from kubeforge.config.loader import load_platform
 from kubeforge.errors import ConfigError
 
@@ -21,6 +21,7 @@ try:
         kubeconfig_configured=config.get("kubeconfig") is not None,
         # Checked for its shape only; the clear text goes no further.
         object_store_credentials=pulumi.runtime.get_config(OBJECT_STORE_CREDENTIALS_KEY),
+        identity_secret=pulumi.runtime.get_config(IDENTITY_SECRET_KEY),
     )
 except ConfigError as exc:
     # RunError: Pulumi prints the message alone, without a Python traceback.
@@ -33,7 +34,10 @@ platform = Platform("kubeforge", PlatformArgs(
     stack=stack,
     kubeconfig=config.get_secret("kubeconfig"),
     object_store_credentials=config.get_secret_object("objectStoreCredentials"),
+    identity_secret=config.get_secret("identitySecret"),
 ))
 if platform.kubeconfig is not None:
     pulumi.export("kubeconfig", platform.kubeconfig)
 pulumi.export("tenantNamespaces", platform.tenant_namespaces)
+for name, value in platform.outputs.items():
+    pulumi.export(name, value)

@@ -95,6 +95,9 @@ class ClusterAccess:
     object_store_credentials: pulumi.Output[Any] | None = None
     """On-prem: the secret ``kubeforge:objectStoreCredentials`` value, added by ``Platform``
     from ``PlatformArgs`` (tenants' object-store access keys)."""
+    identity_secret: pulumi.Output[str] | None = None
+    """The secret ``kubeforge:identitySecret`` value (OIDC client secret or LDAP bind
+    password), added by ``Platform`` from ``PlatformArgs``."""
 
 
 class PlatformComponent(pulumi.ComponentResource):
@@ -129,6 +132,10 @@ class PlatformComponent(pulumi.ComponentResource):
     def namespace(cls, stack: ResolvedStack) -> str | None:
         component = stack.components.get(cls.key)
         return component.namespace if component else None
+
+    def stack_outputs(self) -> Mapping[str, pulumi.Output]:
+        """Values this component publishes as stack outputs (none by default)."""
+        return {}
 
     @classmethod
     def default_name(cls) -> str:

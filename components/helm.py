@@ -35,27 +35,38 @@ def helm_release(
     values: Mapping[str, Any],
     provider: k8s.Provider,
     opts: pulumi.ResourceOptions,
-    chart: int = 0,
+    chart: int | str = 0,
+    overrides: bool = True,
+    namespace: str | None = None,
 ) -> k8s.helm.v3.Release:
-    """The ``chart``-th chart of the component's pin, at its exact version, in its namespace,
-    with kubeforge's ``values`` and the stack's valuesOverrides deep-merged over them.
+    """A chart of the component's pin (by position or name), at its exact version, in the
+    component's namespace (or ``namespace``), with kubeforge's ``values`` and, where
+    ``overrides``, the stack's valuesOverrides deep-merged over them (a component of several
+    charts takes the overrides on its main chart only).
 
     The config checks refuse overrides of images, versions and the values kubeforge derives
     (a component's ``pinned_values``), so the merge cannot undo a pin.
     """
-    pinned = component.pin.charts[chart]
+    pinned = component.pin.chart(chart) if isinstance(chart, str) else component.pin.charts[chart]
     return k8s.helm.v3.Release(
         name,
         name=release_name,
         chart=pinned.name,
         version=pinned.version,
         repository_opts={"repo": pinned.repository},
-        namespace=component.namespace,
-        values=deep_merge(values, component.values_overrides),
+        namespace=namespace or component.namespace,
+        values=deep_merge(values, component.values_overrides) if overrides else dict(values),
         # A failed install or upgrade rolls back instead of leaving a half-applied release.
         atomic=True,
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=provider)),
     )
+
+
+def image_tag(component: ResolvedComponent, chart: str) -> dict[str, Any]:
+    """``{"image": {"tag": ...}}`` where the catalog pins the chart's application at another
+    version than the chart's own appVersion (charts that trail their application)."""
+    app_version = component.pin.chart(chart).app_version
+    return {"image": {"tag": app_version}} if app_version else {}
 
 
 def manifest_set(

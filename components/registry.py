@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from components.access.cert_manager import CertManager
+from components.access.gateway import IngressGateway
+from components.access.istio import Istio
+from components.access.login import Login
 from components.component import PlatformComponent
 from components.gpu.cos_driver import CosDriverInstaller
 from components.gpu.operator import GpuOperator
+from components.ml.notebooks import Notebooks
+from components.ml.upstream import CentralDashboard, KubeflowRoles, PodDefaultsWebhook, Profiles
 from components.platform.namespaces import PlatformNamespaces
 from components.scheduling.priority import TenantPriorityClasses
 from components.scheduling.volcano import VolcanoScheduler
@@ -36,6 +42,15 @@ REGISTRY: tuple[type[PlatformComponent], ...] = (
     SeaweedFsStore,
     TenantStorage,
     TenantQueuePolicy,
+    CertManager,
+    Istio,
+    IngressGateway,
+    Login,
+    KubeflowRoles,
+    Profiles,
+    PodDefaultsWebhook,
+    CentralDashboard,
+    Notebooks,
 )
 
 

@@ -95,6 +95,25 @@ def gcp_graph() -> ResourceGraph:
     return run_program(ROOT, "gcp-prod", read_stack_config(ROOT, "gcp-prod"), region="us-central1")
 
 
+# The front door of a 2026.12 test stack (not named "local", so no demo user): the
+# organisation's CA and an OIDC provider, whose client secret is encrypted in the stack file.
+ACCESS: dict[str, Any] = {
+    "hostname": "kubeflow.example.internal",
+    "tls": {"organisationCa": {"secretName": "example-ca"}},
+    "identity": {"oidc": {"issuer": "https://idp.example.com", "clientId": "kubeflow"}},
+}
+IDENTITY_SECRET = {"kubeforge:identitySecret": {"secure": "AAABAFakeCiphertextForTestsOnly0000000000=="}}
+
+
+def kubeflow_platform() -> dict[str, Any]:
+    """ONPREM_PLATFORM on the Kubeflow release (2026.12), with its front door; write it with
+    ``extra=IDENTITY_SECRET``."""
+    platform = copy.deepcopy(ONPREM_PLATFORM)
+    platform["release"] = "2026.12"
+    platform["access"] = copy.deepcopy(ACCESS)
+    return platform
+
+
 def stack_file(name: str) -> dict[str, Any]:
     """A shipped stack's platform config, to derive variants from."""
     return copy.deepcopy(read_stack_config(ROOT, name)["kubeforge:platform"])
@@ -102,8 +121,10 @@ def stack_file(name: str) -> dict[str, Any]:
 
 def variant(project: Project, tenant_spec: dict[str, Any], stack: str, change) -> Project:
     """A shipped stack with one change, and a single tenant, written into ``project``."""
-    platform = stack_file(stack)
+    config = read_stack_config(ROOT, stack)
+    platform = copy.deepcopy(config["kubeforge:platform"])
     platform["tenants"] = ["team-a"]
     change(platform)
-    project.stack(platform).tenant("team-a", tenant_spec)
+    secret = {k: v for k, v in config.items() if k == "kubeforge:identitySecret"}
+    project.stack(platform, extra=secret).tenant("team-a", tenant_spec)
     return project

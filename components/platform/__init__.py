@@ -30,6 +30,9 @@ class PlatformArgs:
     object_store_credentials: pulumi.Output[Any] | None = None
     """On-prem: the secret ``kubeforge:objectStoreCredentials`` value (tenants' object-store
     keys), when set; components receive it in ``ClusterAccess``."""
+    identity_secret: pulumi.Output[str] | None = None
+    """The secret ``kubeforge:identitySecret`` value (the OIDC client secret or LDAP bind
+    password), when set; components receive it in ``ClusterAccess``."""
 
 
 class Platform(pulumi.ComponentResource):
@@ -44,7 +47,8 @@ class Platform(pulumi.ComponentResource):
         cluster_module = importlib.import_module(module)
         cluster_args = getattr(cluster_module, args_name).from_stack(stack, args.kubeconfig)
         cluster = getattr(cluster_module, cls_name)("cluster", cluster_args, opts=pulumi.ResourceOptions(parent=self))
-        access = dataclasses.replace(cluster.access, object_store_credentials=args.object_store_credentials)
+        access = dataclasses.replace(cluster.access, object_store_credentials=args.object_store_credentials,
+                                     identity_secret=args.identity_secret)
 
         self.components: dict[str, list[PlatformComponent]] = {}
         for component in dependency_order(REGISTRY):
@@ -61,6 +65,11 @@ class Platform(pulumi.ComponentResource):
                     ),
                 ))
         self.kubeconfig = cluster.kubeconfig
+        # Stack outputs components publish (e.g. the demo user's generated password).
+        self.outputs: dict[str, pulumi.Output] = {
+            name: value for instances in self.components.values() for c in instances
+            for name, value in c.stack_outputs().items()
+        }
         self.tenant_namespaces = {
             tenant.instance.removeprefix("tenant-"): tenant.namespace_name
             for tenant in self.components.get("tenants", [])

@@ -28,6 +28,9 @@ class HelmChart(_CatalogModel):
     repository: str
     name: str
     version: str
+    app_version: str | None = None
+    """The application's image tag when it is not the chart's own appVersion (a chart that
+    trails the application's releases): the component sets the chart's image tag to it."""
 
 
 class ManifestSet(_CatalogModel):
@@ -94,6 +97,13 @@ class ComponentPin(_CatalogModel):
     @property
     def version(self) -> str:
         return self.charts[0].version if self.charts else self.manifests.version  # type: ignore[union-attr]
+
+    def chart(self, name: str) -> HelmChart:
+        """The pinned chart called ``name`` (components with several charts, e.g. Istio's)."""
+        for chart in self.charts:
+            if chart.name == name:
+                return chart
+        raise KeyError(f"the pin has no chart {name!r}")
 
     def at_version(self, version: str) -> "ComponentPin":
         """The same source at another version: charts re-versioned, manifest refs re-tagged."""
@@ -213,7 +223,8 @@ def version_table(name: str) -> str:
     ]
 
     def row(key: str, pin: ComponentPin) -> str:
-        sources = [f"{c.repository} `{c.name}`" for c in pin.charts] or [f"`{u}`" for u in pin.manifests.urls]
+        sources = [f"{c.repository} `{c.name}`" + (f" (app `{c.app_version}`)" if c.app_version else "")
+                   for c in pin.charts] or [f"`{u}`" for u in pin.manifests.urls]
         others = f" (also: {', '.join(f'`{v}`' for v in pin.other_versions)})" if pin.other_versions else ""
         k8s = pin.kubernetes.text() if pin.kubernetes else "-"
         needs = ", ".join(pin.requires) or "-"

@@ -39,6 +39,8 @@ class SpecContext:
     source: str
     """The stack file as messages name it, e.g. stacks/Pulumi.local.yaml."""
     kubeconfig_configured: bool = False
+    stack: str = ""
+    """The stack's name, e.g. local."""
 
     def problem(self, path: str, message: str, **value) -> Problem:
         return Problem(self.source, f"{PLATFORM_KEY}.{path}" if path else PLATFORM_KEY, message, **value)
@@ -144,7 +146,9 @@ RESERVED_TENANT_NAMES = frozenset({"default", "root", "kubeforge-system"})
 def tenant_names_not_reserved(ctx: SpecContext) -> list[Problem]:
     """A tenant's name becomes a namespace, a Queue and a Profile: it may not be a system or
     platform namespace, nor one of Volcano's queues."""
-    platform = {pin.namespace for pin in ctx.release.components.values()}
+    # Every release's: a tenant keeps its name across release upgrades.
+    platform = {pin.namespace for release in catalog.available_releases()
+                for pin in catalog.load_release(release).components.values()}
     problems = []
     for index, name in enumerate(ctx.spec.tenants):
         if name in RESERVED_TENANT_NAMES or name in platform or name.startswith("kube-"):
@@ -380,6 +384,50 @@ def components_have_what_they_need(ctx: SpecContext) -> list[Problem]:
     return problems
 
 
+# The ingress gateway and the login need the front door's settings.
+FRONT_DOOR = "istio"
+DEMO_STACK = "local"
+
+
+def access_is_configured(ctx: SpecContext) -> list[Problem]:
+    """``access`` is given exactly when the ingress gateway (istio) is installed."""
+    enabled = _enabled_pins(ctx)
+    if FRONT_DOOR in enabled and ctx.spec.access is None:
+        return [ctx.problem("access", "istio's ingress gateway needs the platform's hostname, certificate issuer "
+                            "and login (access.hostname, access.tls, access.identity); add the block or set "
+                            f"{enabled[FRONT_DOOR][0]}.enabled: false", has_value=False)]
+    if FRONT_DOOR not in enabled and ctx.spec.access is not None:
+        return [ctx.problem("access", "only used with istio (the ingress gateway); enable istio or remove the block",
+                            has_value=False)]
+    return []
+
+
+def dns01_solver_matches_target(ctx: SpecContext) -> list[Problem]:
+    """ACME's DNS-01 solver is the target's own DNS: Route 53 on aws, Cloud DNS on gcp."""
+    access = ctx.spec.access
+    if access is None or access.tls.acme is None:
+        return []
+    solver = access.tls.acme.dns01
+    wanted = {"aws": "route53", "gcp": "cloudDns"}.get(ctx.spec.target)
+    given = "route53" if solver.route53 is not None else "cloudDns"
+    if wanted is None:
+        return [ctx.problem("access.tls.acme", "ACME with a cloud DNS solver is for target aws or gcp; on-prem, "
+                            "use access.tls.organisationCa", has_value=False)]
+    if given != wanted:
+        return [ctx.problem(f"access.tls.acme.dns01.{given}", f"target {ctx.spec.target} solves DNS-01 with "
+                            f"{wanted}; accepted: {wanted}", has_value=False)]
+    return []
+
+
+def demo_user_only_on_local(ctx: SpecContext) -> list[Problem]:
+    """The static demo user exists only on the stack named local; others federate a directory."""
+    access = ctx.spec.access
+    if access is None or not access.identity.demo_user or ctx.stack == DEMO_STACK:
+        return []
+    return [ctx.problem("access.identity.demoUser", f"a static demo user is only allowed on the stack named "
+                        f"'{DEMO_STACK}'; configure access.identity.oidc or access.identity.ldap", value=True)]
+
+
 SPEC_CHECKS: tuple[Callable[[SpecContext], list[Problem]], ...] = (
     target_settings_match,
     aws_public_endpoint_is_allowlisted,
@@ -395,6 +443,9 @@ SPEC_CHECKS: tuple[Callable[[SpecContext], list[Problem]], ...] = (
     component_settings,
     components_support_the_kubernetes_version,
     components_have_what_they_need,
+    access_is_configured,
+    dns01_solver_matches_target,
+    demo_user_only_on_local,
 )
 
 

@@ -107,3 +107,40 @@ def credentials_problems(raw: Any, spec: PlatformSpec, tenants: Mapping[str, Ten
                 problems.append(Problem(source, f"{path}.{field}", f"is in clear text in the stack file; {_HOW}",
                                         has_value=False))
     return problems
+
+
+# --- the identity provider's secret ----------------------------------------------------------
+
+IDENTITY_SECRET_KEY = "kubeforge:identitySecret"
+"""The OIDC client secret or the LDAP bind password Dex uses with the organisation's directory."""
+_IDENTITY_HOW = f"set it with `pulumi config set --secret {IDENTITY_SECRET_KEY} ...`"
+# Printable ASCII: it reaches Dex only as an environment variable from a Secret.
+_IDENTITY_PATTERN = re.compile(r"[\x20-\x7e]{1,1024}", re.ASCII)
+
+
+def identity_secret_needed(spec: PlatformSpec) -> bool:
+    return spec.access is not None and not spec.access.identity.demo_user
+
+
+def identity_secret_problems(raw: Any, spec: PlatformSpec, source: str, *, from_stack_file: bool = False) -> list[Problem]:
+    """Problems with ``kubeforge:identitySecret``: required with an oidc or ldap connector,
+    encrypted in the stack file, refused otherwise. Messages never quote the value."""
+    key = IDENTITY_SECRET_KEY
+    needed = identity_secret_needed(spec)
+    if raw is None:
+        if needed:
+            connector = "oidc" if spec.access.identity.oidc is not None else "ldap"  # type: ignore[union-attr]
+            what = "client secret" if connector == "oidc" else "bind password"
+            return [Problem(source, key, f"access.identity.{connector} needs its {what}; {_IDENTITY_HOW}",
+                            has_value=False)]
+        return []
+    if not needed:
+        return [Problem(source, key, "only used with access.identity.oidc or access.identity.ldap; remove it",
+                        has_value=False)]
+    if _encrypted(raw):
+        return []
+    if from_stack_file:
+        return [Problem(source, key, f"is in clear text in the stack file; {_IDENTITY_HOW}", has_value=False)]
+    if not isinstance(raw, str) or not _IDENTITY_PATTERN.fullmatch(raw):
+        return [Problem(source, key, "must be 1 to 1024 printable ASCII characters", has_value=False)]
+    return []

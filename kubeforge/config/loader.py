@@ -32,7 +32,12 @@ from kubeforge.config.checks import (
     stack_source,
     tenant_source,
 )
-from kubeforge.config.credentials import OBJECT_STORE_CREDENTIALS_KEY, credentials_problems
+from kubeforge.config.credentials import (
+    IDENTITY_SECRET_KEY,
+    OBJECT_STORE_CREDENTIALS_KEY,
+    credentials_problems,
+    identity_secret_problems,
+)
 from kubeforge.config.resolve import resolve
 from kubeforge.config.resolved import ResolvedStack
 from kubeforge.config.spec import PlatformSpec, TenantSpec
@@ -40,7 +45,7 @@ from kubeforge.errors import ConfigError, Problem
 
 NAMESPACE = "kubeforge"
 # Other keys kubeforge reads from its config namespace. Anything else is a typo.
-KNOWN_KEYS = {PLATFORM_KEY, KUBECONFIG_KEY, OBJECT_STORE_CREDENTIALS_KEY}
+KNOWN_KEYS = {PLATFORM_KEY, KUBECONFIG_KEY, OBJECT_STORE_CREDENTIALS_KEY, IDENTITY_SECRET_KEY}
 # Pulumi stack names: letters, digits, '-', '_' and '.'. A name never holds a path.
 # Ref: https://www.pulumi.com/docs/iac/concepts/stacks/#create-stack
 STACK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", re.ASCII)
@@ -95,15 +100,18 @@ def load_stack(stack: str, root: Path) -> ResolvedStack:
         ])
     return load_platform(config.get(PLATFORM_KEY), stack=stack, root=root,
                          kubeconfig_configured=KUBECONFIG_KEY in config,
-                         object_store_credentials=config.get(OBJECT_STORE_CREDENTIALS_KEY), from_stack_file=True)
+                         object_store_credentials=config.get(OBJECT_STORE_CREDENTIALS_KEY),
+                         identity_secret=config.get(IDENTITY_SECRET_KEY), from_stack_file=True)
 
 
 def load_platform(raw: Any, *, stack: str, root: Path, kubeconfig_configured: bool = False,
-                  object_store_credentials: Any = None, from_stack_file: bool = False) -> ResolvedStack:
+                  object_store_credentials: Any = None, identity_secret: Any = None,
+                  from_stack_file: bool = False) -> ResolvedStack:
     """Validate a ``kubeforge:platform`` value (already parsed), load its tenants, resolve.
 
     ``object_store_credentials`` is the ``kubeforge:objectStoreCredentials`` value, checked for
-    its shape only (:mod:`kubeforge.config.credentials`); it is not kept."""
+    its shape only (:mod:`kubeforge.config.credentials`); it is not kept. So is
+    ``identity_secret``, the ``kubeforge:identitySecret`` value."""
     source_name = stack_file(stack)
     if raw is None:
         raise ConfigError([Problem(source_name, PLATFORM_KEY, "required config value is missing", has_value=False)])
@@ -115,11 +123,12 @@ def load_platform(raw: Any, *, stack: str, root: Path, kubeconfig_configured: bo
         )])
     tenants, problems = _load_tenants(spec, root, source_name)
     ctx = SpecContext(spec=spec, tenants=tenants, release=catalog.load_release(spec.release), source=source_name,
-                      kubeconfig_configured=kubeconfig_configured)
+                      kubeconfig_configured=kubeconfig_configured, stack=stack)
     for check in SPEC_CHECKS:
         problems += check(ctx)
     problems += credentials_problems(object_store_credentials, spec, tenants, source_name,
                                      from_stack_file=from_stack_file)
+    problems += identity_secret_problems(identity_secret, spec, source_name, from_stack_file=from_stack_file)
     _raise_errors(problems)
 
     stack_model = resolve(spec, tenants, ctx.release, stack)

@@ -50,6 +50,7 @@ def resolve(spec: PlatformSpec, tenants: Mapping[str, TenantSpec], release: cata
             for key, pin in release.storage.items()
         }),
         tenants=frozen(tenants),
+        access=spec.access,
         driver_install_path=driver_install_path(spec),
     )
 

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from kubeforge.catalog import ComponentPin, EksAmiRelease, Release
 from kubeforge.config.spec import (
+    AccessSpec,
     AwsSettings,
     ComponentSpec,
     GcpSettings,
@@ -32,6 +33,7 @@ from kubeforge.config.spec import (
 from kubeforge.machines import GpuMachineType
 
 __all__ = [
+    "AccessSpec",
     "AwsCluster",
     "AwsSettings",
     "ComponentSpec",
@@ -183,6 +185,8 @@ class ResolvedStack:
     """The release's storage drivers and stores (catalog ``storage:``), configured under
     ``storage:``; each storage component decides whether the target needs it."""
     tenants: Mapping[str, TenantSpec]
+    access: AccessSpec | None
+    """The front door (hostname, certificate issuer, login); set exactly when istio is."""
     driver_install_path: DriverInstallPath
     """Who puts the pinned NVIDIA driver on GPU nodes: the EKS AMI release (aws), Google's
     COS installer (gcp), or on-prem the host scripts or the GPU Operator."""

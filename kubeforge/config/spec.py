@@ -502,10 +502,23 @@ class SchedulerSpec(ComponentSpec):
     1.0 means no over-commit; guarantees never over-commit."""
 
 
+class IstioSpec(ComponentSpec):
+    """Istio; ``valuesOverrides`` apply to the istiod chart."""
+
+    # The ext_authz provider and CNI mode are derived (components/access/istio.py).
+    pinned_values: ClassVar[tuple[str, ...]] = ("cni", "meshConfig.extensionProviders")
+
+    cni: bool = True
+    """Run the Istio CNI node agent (a privileged DaemonSet) so no workload pod needs the
+    privileged istio-init container, as the Kubeflow distribution installs Istio; false only
+    where the cluster forbids CNI plugins.
+    Ref: https://istio.io/latest/docs/setup/additional-setup/cni/"""
+
+
 # Catalog components configured outside ``components:`` (section name -> catalog key).
 TOP_LEVEL_COMPONENTS: dict[str, str] = {"scheduler": "volcano"}
 # Catalog components with typed keys of their own; every other one takes ComponentSpec.
-COMPONENT_SPECS: dict[str, type[ComponentSpec]] = {"gpuOperator": GpuOperatorSpec}
+COMPONENT_SPECS: dict[str, type[ComponentSpec]] = {"gpuOperator": GpuOperatorSpec, "istio": IstioSpec}
 
 
 def _components_spec() -> type[Spec]:
@@ -523,6 +536,165 @@ def _components_spec() -> type[Spec]:
 
 
 ComponentsSpec = _components_spec()
+
+
+# --- access: how people reach the platform ---------------------------------------------
+
+# A fully qualified DNS name of at least two labels, lowercase, as certificates carry it.
+# Ref: https://datatracker.ietf.org/doc/html/rfc1123#section-2.1
+Hostname = Annotated[str, Field(
+    max_length=253, pattern=r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")]
+HttpsUrl = Annotated[str, Field(
+    max_length=512,
+    pattern=r"^https://[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[A-Za-z0-9._~%-]+)*/?$")]
+# An LDAP distinguished name without the characters that need escaping (quotes, +, ;, <, >,
+# backslash, #), newlines or anything outside printable ASCII.
+# Ref: https://datatracker.ietf.org/doc/html/rfc4514#section-2.4
+LdapDn = Annotated[str, Field(max_length=512, pattern=r"^[A-Za-z][A-Za-z0-9-]*=[A-Za-z0-9 ._@-]+(,[A-Za-z][A-Za-z0-9-]*=[A-Za-z0-9 ._@-]+)*$")]
+LdapAttribute = Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$")]
+
+
+def _exactly_one(model: BaseModel, fields: tuple[str, ...]) -> None:
+    chosen = [f for f in fields if getattr(model, f) not in (None, False)]
+    if len(chosen) != 1:
+        names = ", ".join(to_camel(f) for f in fields)
+        raise PydanticCustomError("exactly_one", "set exactly one of {names}", {"names": names})
+
+
+class Route53Solver(Spec):
+    """AWS Route 53: cert-manager proves control of ``access.hostname`` with a TXT record."""
+
+    hosted_zone_id: str = Field(max_length=32, pattern=r"^Z[A-Z0-9]{1,31}$")
+    """The public hosted zone that holds ``access.hostname``. kubeforge creates an IAM role
+    for cert-manager (IRSA) that may change records in this zone only.
+    Ref: https://cert-manager.io/docs/configuration/acme/dns01/route53/"""
+
+
+class CloudDnsSolver(Spec):
+    """Google Cloud DNS: cert-manager proves control of ``access.hostname`` with a TXT record."""
+
+    project: str | None = Field(default=None, max_length=30, pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
+    """The project of the managed zone that holds ``access.hostname``; default: the cluster's
+    project. cert-manager's Google service account (Workload Identity) gets roles/dns.admin
+    there. Ref: https://cert-manager.io/docs/configuration/acme/dns01/google/"""
+
+
+class Dns01Solver(Spec):
+    route53: Route53Solver | None = None
+    """On target aws."""
+    cloud_dns: CloudDnsSolver | None = None
+    """On target gcp."""
+
+    @model_validator(mode="after")
+    def _one(self) -> "Dns01Solver":
+        _exactly_one(self, ("route53", "cloud_dns"))
+        return self
+
+
+class AcmeIssuer(Spec):
+    """A public certificate from an ACME CA, validated by DNS-01 (works behind a private
+    load balancer, needs no inbound HTTP)."""
+
+    email: Email
+    """Where the CA sends expiry and account notices."""
+    server: HttpsUrl = "https://acme-v02.api.letsencrypt.org/directory"
+    """The ACME directory; Let's Encrypt's staging directory
+    (https://acme-staging-v02.api.letsencrypt.org/directory) for trials."""
+    dns01: Dns01Solver
+    """How cert-manager proves control of the hostname."""
+
+
+class OrganisationCa(Spec):
+    """The organisation's own CA signs the platform's certificate (on-prem, private names)."""
+
+    secret_name: DnsSubdomain
+    """A Secret of type kubernetes.io/tls in cert-manager's namespace holding the CA's
+    ``tls.crt`` and ``tls.key``, created by the platform team (kubeforge never reads or
+    stores a CA key). Ref: https://cert-manager.io/docs/configuration/ca/"""
+
+
+class TlsSpec(Spec):
+    """Who signs the gateway's certificate: exactly one of acme, organisationCa."""
+
+    acme: AcmeIssuer | None = None
+    """A public ACME CA (Let's Encrypt by default) with a DNS-01 solver: cloud stacks."""
+    organisation_ca: OrganisationCa | None = None
+    """The organisation's CA."""
+
+    @model_validator(mode="after")
+    def _one(self) -> "TlsSpec":
+        _exactly_one(self, ("acme", "organisation_ca"))
+        return self
+
+
+class OidcConnector(Spec):
+    """The organisation's OpenID Connect provider (Entra ID, Okta, Google, Keycloak, ...)."""
+
+    issuer: HttpsUrl
+    """The provider's issuer URL (its discovery document is <issuer>/.well-known/openid-configuration)."""
+    client_id: str = Field(max_length=255, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@/-]*$")
+    """The client registered for the platform, with redirect URI https://<hostname>/dex/callback.
+    Its secret is the secret config value ``kubeforge:identitySecret``."""
+    display_name: str = Field(default="Single sign-on", max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._()-]*$")
+    """The login button's label."""
+
+
+class LdapConnector(Spec):
+    """The organisation's LDAP directory (Active Directory, OpenLDAP), over TLS."""
+
+    host: str = Field(max_length=260, pattern=r"^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?:[0-9]{1,5}$")
+    """host:port of the directory; LDAPS (636) unless ``startTls``."""
+    start_tls: bool = False
+    """Connect in clear text and upgrade with StartTLS (port 389) instead of LDAPS."""
+    bind_dn: LdapDn = Field(alias="bindDN")
+    """The service account Dex searches with; its password is the secret config value
+    ``kubeforge:identitySecret``."""
+    user_base_dn: LdapDn = Field(alias="userBaseDN")
+    """Where users are searched, e.g. ou=people,dc=example,dc=com."""
+    user_filter: str = Field(default="(objectClass=person)", max_length=256,
+                             pattern=r"^\([A-Za-z0-9=()&|!*._ -]{1,254}\)$")
+    """LDAP filter a user entry must match."""
+    username_attribute: LdapAttribute = "uid"
+    """The attribute users log in with (sAMAccountName on Active Directory)."""
+    email_attribute: LdapAttribute = "mail"
+    """The attribute holding the e-mail address tenants name contributors by."""
+    display_name: str = Field(default="Directory login", max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._()-]*$")
+    """The login button's label."""
+
+
+class IdentitySpec(Spec):
+    """Where users' identities come from: exactly one of oidc, ldap, demoUser."""
+
+    oidc: OidcConnector | None = None
+    """Federate the organisation's OpenID Connect provider."""
+    ldap: LdapConnector | None = None
+    """Federate the organisation's LDAP directory."""
+    demo_user: bool = False
+    """Only on the stack named ``local``: one static user, user@example.com, whose password
+    kubeforge generates (stack output ``demoUserPassword``, secret). Never a fixed password."""
+
+    @model_validator(mode="after")
+    def _one(self) -> "IdentitySpec":
+        _exactly_one(self, ("oidc", "ldap", "demo_user"))
+        return self
+
+
+class AccessSpec(Spec):
+    """How people reach the platform: one HTTPS name, a certificate, a login."""
+
+    hostname: Hostname
+    """The platform's DNS name; users open https://<hostname>/. Point it at the ingress
+    gateway's load balancer (kubeforge does not manage the record)."""
+    tls: TlsSpec
+    """The gateway's certificate."""
+    identity: IdentitySpec
+    """Login: the upstream identity provider Dex federates."""
+    gateway_service: Literal["LoadBalancer", "NodePort"] = "LoadBalancer"
+    """How the ingress gateway is exposed: a cloud or MetalLB load balancer, or node ports
+    behind the organisation's own load balancer."""
+    internal: bool = True
+    """Cloud targets: the load balancer gets a private address only (reached over VPN or
+    peering); false makes it internet-facing."""
 
 
 # --- the platform --------------------------------------------------------------------
@@ -547,6 +719,8 @@ class PlatformSpec(Spec):
     """Node pools by name; at least one CPU pool for platform services."""
     storage: StorageSpec = StorageSpec()
     """Shared file storage (NAS) and object storage."""
+    access: AccessSpec | None = None
+    """The platform's front door (hostname, certificate, login): required with istio."""
     scheduler: SchedulerSpec = SchedulerSpec()
     """The Volcano batch scheduler and its queues."""
     components: ComponentsSpec = ComponentsSpec()  # type: ignore[valid-type]

@@ -127,7 +127,7 @@ def test_gke_gets_a_quota_admitting_the_operators_critical_pods(gcp_graph):
     assert expr == {"scopeName": "PriorityClass", "operator": "In",
                     "values": ["system-node-critical", "system-cluster-critical"]}
     assert quota.inputs["spec"]["hard"]["pods"] == "96"  # 6 GPU nodes at most x 16
-    release = next(r for r in gcp_graph.of_type("kubernetes:helm.sh/v3:Release"))
+    release = next(r for r in gcp_graph.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "gpu-operator")
     assert quota.urn in release.dependencies
 
 

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from kubeforge.catalog import ComponentPin, load_release
 
-RELEASE = load_release("2026.11")
+RELEASE = load_release("2026.12")
 
 
 def test_every_platform_namespace_enforces_a_pod_security_level(local_graph):

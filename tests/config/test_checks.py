@@ -240,3 +240,52 @@ def test_contributors_that_would_name_the_same_binding_are_refused(onprem):
     problems = checks.tenant_is_consistent(_ctx(onprem, {"team-a": tenant}))
     assert _paths(problems) == [f"contributors[{i}].user" for i in range(4)]
     assert "ignoring case and punctuation" in problems[0].message
+
+
+# --- the front door -------------------------------------------------------------------------
+
+ACCESS_ONPREM = {
+    "hostname": "kubeflow.example.internal",
+    "tls": {"organisationCa": {"secretName": "example-ca"}},
+    "identity": {"oidc": {"issuer": "https://idp.example.com", "clientId": "kubeflow"}},
+}
+
+
+def _kubeflow(platform: dict, access: dict | None = ACCESS_ONPREM) -> dict:
+    platform = copy.deepcopy(platform)
+    platform["release"] = "2026.12"
+    if access is not None:
+        platform["access"] = copy.deepcopy(access)
+    return platform
+
+
+def test_access_is_configured(onprem):
+    assert checks.access_is_configured(_ctx(_kubeflow(onprem), release=KUBEFLOW_LINE)) == []
+    (problem,) = checks.access_is_configured(_ctx(_kubeflow(onprem, access=None), release=KUBEFLOW_LINE))
+    assert problem.path == "kubeforge:platform.access" and "components.istio.enabled: false" in problem.message
+    # Without istio (and what needs it), access is refused rather than ignored.
+    platform = _kubeflow(onprem)
+    platform["components"] = {k: {"enabled": False} for k in ("istio", "dex", "oauth2Proxy", "dashboard", "profiles",
+                                                              "notebooks", "kserve")}
+    (problem,) = checks.access_is_configured(_ctx(platform, release=KUBEFLOW_LINE))
+    assert problem.path == "kubeforge:platform.access" and "only used with istio" in problem.message
+
+
+def test_dns01_solver_matches_target(onprem, aws):
+    acme = {"email": "ops@example.com", "dns01": {"route53": {"hostedZoneId": "Z0123456789ABC"}}}
+    aws_access = {**ACCESS_ONPREM, "tls": {"acme": acme}}
+    assert checks.dns01_solver_matches_target(_ctx(_kubeflow(aws, aws_access), release=KUBEFLOW_LINE)) == []
+    wrong = {**ACCESS_ONPREM, "tls": {"acme": {**acme, "dns01": {"cloudDns": {}}}}}
+    (problem,) = checks.dns01_solver_matches_target(_ctx(_kubeflow(aws, wrong), release=KUBEFLOW_LINE))
+    assert problem.path == "kubeforge:platform.access.tls.acme.dns01.cloudDns" and "accepted: route53" in problem.message
+    (problem,) = checks.dns01_solver_matches_target(_ctx(_kubeflow(onprem, aws_access), release=KUBEFLOW_LINE))
+    assert problem.path == "kubeforge:platform.access.tls.acme" and "organisationCa" in problem.message
+
+
+def test_demo_user_only_on_local(onprem):
+    demo = {**ACCESS_ONPREM, "identity": {"demoUser": True}}
+    ctx = _ctx(_kubeflow(onprem, demo), release=KUBEFLOW_LINE)
+    (problem,) = checks.demo_user_only_on_local(ctx)
+    assert problem.path == "kubeforge:platform.access.identity.demoUser" and "'local'" in problem.message
+    assert checks.demo_user_only_on_local(dataclasses.replace(ctx, stack="local")) == []
+    assert checks.demo_user_only_on_local(_ctx(_kubeflow(onprem), release=KUBEFLOW_LINE)) == []

@@ -163,9 +163,12 @@ def test_values_overrides_cannot_undo_a_pin(capsys, project, onprem_platform, te
     _refused(code, err, fragment)
 
 
-def test_values_overrides_on_a_manifest_component_are_refused(capsys, project, onprem_platform, tenant_spec):
-    onprem_platform["components"] = {"katib": {"valuesOverrides": {"replicas": 2}}}
-    project.stack(onprem_platform).tenant("team-a", tenant_spec)
+def test_values_overrides_on_a_manifest_component_are_refused(capsys, project, tenant_spec):
+    from tests.conftest import IDENTITY_SECRET, kubeflow_platform
+
+    platform = kubeflow_platform()
+    platform["components"] = {"katib": {"valuesOverrides": {"replicas": 2}}}
+    project.stack(platform, extra=IDENTITY_SECRET).tenant("team-a", tenant_spec)
     code, err = _validate(capsys, project)
     _refused(code, err, "components.katib.valuesOverrides", "takes no Helm values")
 

@@ -46,16 +46,40 @@ def _successor(graph, urn: str):
     return matches[0] if len(matches) == 1 else None
 
 
+def _superseded_by_kfam(graph, old: dict):
+    """A contributor's plain RoleBinding (to ClusterRole edit or view), superseded on purpose
+    once Kubeflow Profiles are installed (release 2026.12, docs/UPGRADE.md): the contributor's
+    KFAM-shaped binding, to kubeflow-<role>, in the same namespace for the same user."""
+    inputs = old["inputs"]
+    if old["type"] != "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding" or \
+            inputs["roleRef"]["name"] not in ("edit", "view"):
+        return None
+    user = inputs["subjects"][0]["name"]
+    matches = [r for r in graph.of_type(old["type"])
+               if r.inputs["metadata"]["namespace"] == inputs["metadata"]["namespace"]
+               and r.inputs["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]
+               and r.inputs["roleRef"]["name"] == f"kubeflow-{inputs['roleRef']['name']}"]
+    return matches[0] if len(matches) == 1 else None
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_earlier_urn_is_kept_or_aliased(graphs, stack):
-    missing = [urn for urn in _before(stack) if _successor(graphs[stack], urn) is None]
+    missing = [urn for urn, old in _before(stack).items()
+               if _successor(graphs[stack], urn) is None and _superseded_by_kfam(graphs[stack], old) is None]
     assert missing == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_only_contributors_plain_bindings_are_superseded(graphs, stack):
+    superseded = [old["name"] for urn, old in _before(stack).items() if _successor(graphs[stack], urn) is None]
+    assert superseded and all(_superseded_by_kfam(graphs[stack], _before(stack)[urn]) is not None
+                              for urn in _before(stack) if _successor(graphs[stack], urn) is None)
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_earlier_resource_keeps_its_type_and_options(graphs, stack):
     for urn, old in _before(stack).items():
-        new = _successor(graphs[stack], urn)
+        new = _successor(graphs[stack], urn) or _superseded_by_kfam(graphs[stack], old)
         assert new.type == old["type"], urn
         options = {k: v for k, v in new.options.items() if k != "aliases"}
         assert options == old["options"], urn

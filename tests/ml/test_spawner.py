@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import yaml
 
-from components import registry
 from components.cluster.gpu_nodes import GPU_TAINT, POOL_LABEL
 from components.ml.spawner import POD_DEFAULT_LABELS, spawner_config
 from kubeforge.config.checks import gpu_drivers_run_the_images
@@ -19,7 +18,7 @@ from kubeforge.config.loader import load_stack
 from kubeforge.config.resolved import ResolvedStack, frozen
 from kubeforge.gpu.compat import check
 from tests.conftest import REFERENCE, ROOT
-from tests.tenancy.standins import stand_in
+from tests.conftest import IDENTITY_SECRET, kubeflow_platform
 
 # The file the Kubeflow community distribution 26.03 ships for the Jupyter web app v1.10.0
 # (identical to kubeflow/kubeflow v1.10.0 components/crud-web-apps/jupyter/manifests/base/configs/).
@@ -214,17 +213,17 @@ def test_a_stack_without_gpu_pools_offers_no_gpu_toleration_or_pool():
 
 
 def _tenant_pod_default_labels(monkeypatch, project, onprem_platform, tenant_spec) -> tuple[ResolvedStack, dict]:
-    """A Kubeflow-line on-prem stack whose tenant gets all three PodDefaults (the registry's
-    podDefaults component stood in for), resolved and recorded: PodDefault name -> its label."""
+    """A Kubeflow-line on-prem stack whose tenant gets all three PodDefaults, resolved and
+    recorded: PodDefault name -> its label."""
     from kubeforge.config.credentials import OBJECT_STORE_CREDENTIALS_KEY
     from tests.storage.helpers import CREDENTIALS
 
-    monkeypatch.setattr(registry, "REGISTRY", (*registry.REGISTRY, stand_in("podDefaults")))
-    onprem_platform["release"] = "2026.12"
+    platform = kubeflow_platform()
     # The same platform without the keys: a stack file may not hold them in clear text, and
     # the spawner does not read them.
-    project.stack(onprem_platform, name="plain")
-    project.stack(onprem_platform, extra={OBJECT_STORE_CREDENTIALS_KEY: CREDENTIALS}).tenant("team-a", tenant_spec)
+    project.stack(platform, name="plain", extra=IDENTITY_SECRET)
+    project.stack(platform, extra={OBJECT_STORE_CREDENTIALS_KEY: CREDENTIALS, **IDENTITY_SECRET}).tenant(
+        "team-a", tenant_spec)
     graph = project.preview()
     labels = {}
     for r in graph.of_type("kubernetes:kubeflow.org/v1alpha1:PodDefault"):

@@ -15,10 +15,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from components import registry
 from components.tenancy.tenant import kfam_binding_name
 from kubeforge.config.spec import EMAIL
-from tests.tenancy.standins import stand_in
+from tests.conftest import IDENTITY_SECRET, kubeflow_platform
 
 RBAC = "rbac.authorization.k8s.io"
 ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
@@ -36,26 +35,22 @@ GATEWAY_AND_PIPELINES_UI = ["cluster.local/ns/istio-system/sa/istio-ingressgatew
 
 
 @pytest.fixture
-def kubeflow_line(onprem_platform, tenant_spec):
-    """A stack on the Kubeflow line (Profiles enabled in config) with an editor and a viewer."""
-    onprem_platform["release"] = "2026.12"
+def team(tenant_spec):
+    """A tenant with an editor and a viewer."""
     tenant_spec["contributors"] = [dict(c) for c in CONTRIBUTORS]
-    return onprem_platform, tenant_spec
+    return tenant_spec
 
 
 @pytest.fixture
-def with_profiles(monkeypatch, project, kubeflow_line):
-    """The graph when a registered component installs Profiles + KFAM."""
-    monkeypatch.setattr(registry, "REGISTRY", (*registry.REGISTRY, stand_in("profiles")))
-    platform, tenant = kubeflow_line
-    return project.stack(platform).tenant("team-a", tenant).preview()
+def with_profiles(project, team):
+    """A stack on the Kubeflow release: Profiles + KFAM are installed."""
+    return project.stack(kubeflow_platform(), extra=IDENTITY_SECRET).tenant("team-a", team).preview()
 
 
 @pytest.fixture
-def without_profiles(project, kubeflow_line):
-    """The same stack while no registered component installs them."""
-    platform, tenant = kubeflow_line
-    return project.stack(platform).tenant("team-a", tenant).preview()
+def without_profiles(project, onprem_platform, team):
+    """The same tenant on a release without Kubeflow (2026.11)."""
+    return project.stack(onprem_platform).tenant("team-a", team).preview()
 
 
 def _by_name(graph, type_: str) -> dict:
@@ -184,9 +179,9 @@ def test_without_profiles_nothing_of_kfams_shape_exists(without_profiles):
         assert not binding.inputs["roleRef"]["name"].startswith("kubeflow-")
 
 
-def test_shipped_stacks_have_no_kfam_shaped_access(local_graph):
-    assert list(local_graph.of_type(AUTHORIZATION_POLICY)) == []
-    assert not [b for b in local_graph.of_type(ROLE_BINDING) if b.inputs["roleRef"]["name"].startswith("kubeflow-")]
+def test_shipped_stacks_give_contributors_kfam_shaped_access(local_graph):
+    kfam = [b for b in local_graph.of_type(ROLE_BINDING) if b.inputs["roleRef"]["name"].startswith("kubeflow-")]
+    assert kfam and all(set(b.inputs["metadata"]["annotations"]) == {"user", "role"} for b in kfam)
 
 
 # --- schemas ------------------------------------------------------------------------------
@@ -198,7 +193,7 @@ def test_kubeflow_access_validates_against_istios_crd_and_kubernetes_strictly(wi
     checked = []
     for path in render(with_profiles, tmp_path / "out"):
         obj = yaml.safe_load(path.read_text())
-        if obj.get("kind") == "AuthorizationPolicy":
+        if obj.get("kind") == "AuthorizationPolicy" and obj["metadata"].get("namespace") == "team-a":
             validate_custom_resource(obj)
         elif obj.get("kind") == "RoleBinding" and obj["metadata"]["name"] in (BOB, CAROL):
             kubernetes_validate.validate(obj, "1.34", strict=True)

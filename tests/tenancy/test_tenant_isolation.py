@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components import registry
 from components.tenancy.tenant import METADATA_CIDRS
-from tests.tenancy.standins import stand_in
+from tests.conftest import IDENTITY_SECRET, kubeflow_platform
 
 TENANTS = ["speech-ai", "vision", "forecasting"]
 
@@ -18,17 +17,23 @@ def _of(graph, tenant: str, type_suffix: str):
 
 
 @pytest.fixture
-def kubeflow_project(monkeypatch, project, onprem_platform, tenant_spec):
-    """A stack on the Kubeflow line whose registry installs the Profile and PodDefault kinds."""
-    monkeypatch.setattr(registry, "REGISTRY", (*registry.REGISTRY, stand_in("profiles"), stand_in("podDefaults")))
-    onprem_platform["release"] = "2026.12"
-    return project, onprem_platform, tenant_spec
+def kubeflow_project(project, tenant_spec):
+    """A stack on the Kubeflow line: Profiles and the PodDefaults webhook are installed."""
+    return project, kubeflow_platform(), tenant_spec
 
 
-def test_no_profile_or_pod_default_while_no_component_installs_their_kinds(local_graph):
-    types = {r.type for r in local_graph.ordered()}
+def test_no_profile_or_pod_default_while_no_component_installs_their_kinds(project, onprem_platform, tenant_spec):
+    # Release 2026.11 has no Kubeflow components.
+    graph = project.stack(onprem_platform).tenant("team-a", tenant_spec).preview()
+    types = {r.type for r in graph.ordered()}
     assert "kubernetes:kubeflow.org/v1:Profile" not in types
     assert "kubernetes:kubeflow.org/v1alpha1:PodDefault" not in types
+
+
+def test_profiles_and_pod_defaults_wait_for_the_components_that_own_their_kinds(local_graph):
+    tenant = local_graph.named("tenant-vision")
+    owners = {local_graph.named("profiles-manifests").urn, local_graph.named("pod-defaults-manifests").urn}
+    assert owners <= set(tenant.dependencies)
 
 
 @pytest.fixture(params=["local_graph", "aws_graph", "gcp_graph"])
@@ -108,7 +113,7 @@ def test_the_namespace_names_its_queue_for_volcanos_podgroup_webhook(local_graph
 
 def test_profile_is_adopted_onto_kubeforges_namespace_without_a_second_quota(kubeflow_project):
     project, platform, tenant = kubeflow_project
-    graph = project.stack(platform).tenant("team-a", tenant).preview()
+    graph = project.stack(platform, extra=IDENTITY_SECRET).tenant("team-a", tenant).preview()
     (ns,) = _of(graph, "team-a", ":Namespace")
     (profile,) = [r for r in graph.ordered() if r.type == "kubernetes:kubeflow.org/v1:Profile"]
     assert profile.inputs["metadata"]["name"] == "team-a"
@@ -117,7 +122,7 @@ def test_profile_is_adopted_onto_kubeforges_namespace_without_a_second_quota(kub
     assert ns.urn in profile.dependencies
     # After the component that installs the Profile kind.
     tenant_component = graph.named("tenant-team-a")
-    assert graph.named("profiles-marker").urn in tenant_component.dependencies
+    assert graph.named("profiles-manifests").urn in tenant_component.dependencies
 
 
 def _pod_defaults(graph, tenant: str) -> dict[str, dict]:
@@ -130,7 +135,7 @@ def test_pod_defaults_offer_the_gpu_toleration_the_nas_volume_and_the_bucket(kub
     from tests.storage.helpers import CREDENTIALS
 
     project, platform, tenant = kubeflow_project
-    graph = (project.stack(platform, extra={OBJECT_STORE_CREDENTIALS_KEY: CREDENTIALS})
+    graph = (project.stack(platform, extra={OBJECT_STORE_CREDENTIALS_KEY: CREDENTIALS, **IDENTITY_SECRET})
              .tenant("team-a", tenant).preview())
     defaults = _pod_defaults(graph, "team-a")
     assert set(defaults) == {"team-a-gpu", "team-a-nas", "team-a-object-store"}
@@ -147,7 +152,6 @@ def test_pod_defaults_offer_the_gpu_toleration_the_nas_volume_and_the_bucket(kub
 def test_the_object_store_pod_default_uses_the_tenants_identity_on_cloud(monkeypatch, project, tenant_spec):
     from tests.conftest import variant
 
-    monkeypatch.setattr(registry, "REGISTRY", (*registry.REGISTRY, stand_in("podDefaults")))
     graph = variant(project, tenant_spec, "aws-prod", lambda p: None).preview()
     preset = _pod_defaults(graph, "team-a")["team-a-object-store"]
     assert preset["serviceAccountName"] == "team-a-storage"
@@ -164,7 +168,7 @@ def test_kubeflow_objects_validate_against_their_upstream_crds(kubeflow_project,
     from tests.crd_schemas import validate_custom_resource
 
     project, platform, tenant = kubeflow_project
-    graph = project.stack(platform).tenant("team-a", tenant).preview()
+    graph = project.stack(platform, extra=IDENTITY_SECRET).tenant("team-a", tenant).preview()
     kinds = set()
     for path in render(graph, tmp_path / "out"):
         obj = yaml.safe_load(path.read_text())
@@ -206,7 +210,7 @@ def test_volcano_moves_default_podgroups_into_the_namespace_queue(local_graph):
 
 def test_no_object_store_pod_default_without_keys_on_prem(kubeflow_project):
     project, platform, tenant = kubeflow_project
-    graph = project.stack(platform).tenant("team-a", tenant).preview()
+    graph = project.stack(platform, extra=IDENTITY_SECRET).tenant("team-a", tenant).preview()
     assert "team-a-object-store" not in _pod_defaults(graph, "team-a")
 
 
