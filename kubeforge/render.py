@@ -21,7 +21,7 @@ from kubeforge.engine.graph import RecordedResource, ResourceGraph
 
 MARKER = ".kubeforge-render"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
-MANIFEST_TYPES = ("kubernetes:yaml/v2:ConfigGroup", "kubernetes:yaml/v2:ConfigFile")
+MANIFEST_TYPES = ("kubernetes:yaml/v2:ConfigGroup", "kubernetes:yaml/v2:ConfigFile", "kubernetes:kustomize/v2:Directory")
 
 
 class RenderError(Exception):
@@ -45,8 +45,10 @@ def _doc(resource: RecordedResource) -> tuple[str, str, dict[str, Any]] | None:
         }
         return inputs.get("namespace") or "_cluster", f"HelmRelease-{inputs.get('name')}.yaml", doc
     if t in MANIFEST_TYPES:
-        files = inputs.get("files") or ([inputs["file"]] if "file" in inputs else [])
+        files = inputs.get("files") or [inputs[k] for k in ("file", "directory") if k in inputs]
         doc = {"kind": "Manifests", "name": resource.name, "source": {"urls": files}}
+        if inputs.get("namespace"):
+            doc["namespace"] = inputs["namespace"]
         return "_cluster", f"Manifests-{resource.name}.yaml", doc
     if not t.startswith("kubernetes:") or t.startswith("kubernetes:helm") or t.startswith("kubernetes:yaml"):
         return None

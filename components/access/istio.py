@@ -71,7 +71,7 @@ def oauth2_proxy_extension_provider(service: str) -> dict[str, Any]:
     }}
 
 
-def istiod_values(*, cni: bool, oauth2_proxy_service: str | None, platform: str | None) -> dict[str, Any]:
+def istiod_values(*, cni: bool, oauth2_proxy_service: str | None) -> dict[str, Any]:
     """istiod's values (the chart reads them at the top level; ``_internal_defaults_do_not_set``
     holds its defaults). Ref: ../shared/reference/charts/istiod/1.28.0/values.yaml"""
     values: dict[str, Any] = {
@@ -84,8 +84,6 @@ def istiod_values(*, cni: bool, oauth2_proxy_service: str | None, platform: str 
     }
     if oauth2_proxy_service is not None:
         values["meshConfig"]["extensionProviders"] = [oauth2_proxy_extension_provider(oauth2_proxy_service)]
-    if platform is not None:
-        values["global"] = {"platform": platform}
     return values
 
 
@@ -98,8 +96,10 @@ def cni_values(platform: str | None) -> dict[str, Any]:
     """
     values: dict[str, Any] = {"chained": True}
     if platform == "gke":
-        values.update({"global": {"platform": "gke"}, "cniBinDir": "/home/kubernetes/bin",
-                       "resourceQuotas": {"enabled": True}})
+        # What the chart's gke platform profile sets, spelt out: the profile's own bin-dir
+        # detection reads the server version, which a rendered chart does not have
+        # (manifests/charts/istio-cni/templates/daemonset.yaml at 1.28.0).
+        values.update({"cniBinDir": "/home/kubernetes/bin", "resourceQuotas": {"enabled": True}})
     return values
 
 
@@ -163,8 +163,7 @@ class Istio(PlatformComponent):
                                       opts=after_crds))
         self.istiod = helm_release(
             f"{name}-istiod", component, chart="istiod", release_name="istiod",
-            values=istiod_values(cni=args.cni, oauth2_proxy_service=args.login_service,
-                                 platform=args.platform),
+            values=istiod_values(cni=args.cni, oauth2_proxy_service=args.login_service),
             provider=args.provider,
             # With CNI, pods are only let through once the node agent runs (istio-validation).
             opts=pulumi.ResourceOptions(parent=self, depends_on=ready),

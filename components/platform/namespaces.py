@@ -25,6 +25,8 @@ class PlatformNamespacesArgs:
     pod_security: Mapping[str, str]
     """Pod Security level enforced per namespace: the catalog's level of its components
     (privileged only where a component says why, in the catalog)."""
+    mesh: tuple[str, ...]
+    """Namespaces whose pods join the Istio mesh (sidecar injection), where Istio is installed."""
     provider: k8s.Provider
     """The cluster's Kubernetes provider."""
 
@@ -50,8 +52,10 @@ class PlatformNamespaces(PlatformComponent):
             levels[component.namespace] = max(current, level, key=_LEVELS.index)
         if not levels:
             return {}
+        mesh = sorted({c.namespace for c in stack.components.values() if c.pin.mesh}) if "istio" in stack.components \
+            else []
         return {cls.default_name(): PlatformNamespacesArgs(
-            names=tuple(sorted(levels)), pod_security=frozen(levels), provider=cluster.provider,
+            names=tuple(sorted(levels)), pod_security=frozen(levels), mesh=tuple(mesh), provider=cluster.provider,
         )}
 
     def __init__(self, name: str, args: PlatformNamespacesArgs, opts: pulumi.ResourceOptions | None = None):
@@ -64,6 +68,8 @@ class PlatformNamespaces(PlatformComponent):
                     # Ref: https://kubernetes.io/docs/concepts/security/pod-security-admission/
                     "pod-security.kubernetes.io/enforce": args.pod_security[ns],
                     "pod-security.kubernetes.io/warn": args.pod_security[ns],
+                    # Ref: https://istio.io/latest/docs/setup/additional-setup/sidecar-injection/
+                    **({"istio-injection": "enabled"} if ns in args.mesh else {}),
                 }),
                 opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
             )

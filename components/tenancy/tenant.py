@@ -136,6 +136,18 @@ def queue_plan(stack: ResolvedStack, spec: TenantSpec) -> TenantQueuePlan | None
     )
 
 
+KUBEFLOW_PROFILE_LABELS = {
+    # The PodDefaults webhook only mutates pods in namespaces labelled so
+    # (MutatingWebhookConfiguration namespaceSelector, applications/admission-webhook at
+    # 26.03). The profile controller adds this label only where the key is absent
+    # (setNamespaceLabels, components/profile-controller/controllers/profile_controller.go
+    # at kubeflow v1.10.0), so kubeforge must set it itself instead of part-of: kubeforge.
+    "app.kubernetes.io/part-of": "kubeflow-profile",
+    # Notebooks join the mesh: their AuthorizationPolicies admit the gateway's principal.
+    "istio-injection": "enabled",
+}
+
+
 def _installed(key: str, stack: ResolvedStack) -> bool:
     """Whether a registered component installs ``key`` (and so its CRD) in this stack.
 
@@ -241,6 +253,7 @@ class TenantNamespace(PlatformComponent):
         annotations = {"kubeforge.io/owner": args.spec.owner}
         if args.profile:
             annotations[PROFILE_OWNER_ANNOTATION] = args.spec.owner
+            labels.update(KUBEFLOW_PROFILE_LABELS)
         if args.queue is not None:
             annotations[QUEUE_ANNOTATION] = args.name
         return k8s.core.v1.Namespace(

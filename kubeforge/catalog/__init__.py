@@ -85,6 +85,9 @@ class ComponentPin(_CatalogModel):
     """Pod Security Standard enforced on the component's namespace."""
     privileged_because: str | None = None
     """Why the component's pods need the privileged level: required with it."""
+    mesh: bool = False
+    """The component's pods run in the Istio mesh (sidecars): its namespace is labelled for
+    injection where Istio is installed, as the distribution labels kubeflow and kubeflow-system."""
 
     @model_validator(mode="after")
     def _one_source(self) -> "ComponentPin":

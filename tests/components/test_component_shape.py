@@ -169,7 +169,10 @@ def test_every_kubernetes_object_kubeforge_creates_carries_the_recommended_label
     for obj in objects:
         labels = obj.inputs["metadata"].get("labels", {})
         assert RECOMMENDED <= set(labels), obj.urn
-        assert labels["app.kubernetes.io/part-of"] == "kubeforge"
+        # A Kubeflow profile's namespace is part of kubeflow-profile: the PodDefaults webhook
+        # selects namespaces by that label (components/tenancy/tenant.py KUBEFLOW_PROFILE_LABELS).
+        profile_ns = obj.inputs["kind"] == "Namespace" and "kubeforge.io/tenant" in labels
+        assert labels["app.kubernetes.io/part-of"] == ("kubeflow-profile" if profile_ns else "kubeforge"), obj.urn
         template = obj.inputs.get("spec", {}).get("template")
         if template:
             assert RECOMMENDED <= set(template["metadata"]["labels"]), obj.urn
