@@ -62,3 +62,35 @@ def test_every_pin_is_exact_and_cites_its_source(name):
             assert all(url.endswith(f"?ref={pin.manifests.git_ref}") for url in pin.manifests.urls), key
     for image in [*release.images.values(), *release.platform_images.values()]:
         assert ":" in image.image and not image.image.endswith(":latest")
+
+
+# The charts each registered component installs by name from its pin.
+CHARTS_BY_COMPONENT = {"istio": {"base", "cni", "istiod", "gateway"}, "certManager": {"cert-manager"},
+                       "dex": {"dex"}, "oauth2Proxy": {"oauth2-proxy"}}
+
+
+@pytest.mark.parametrize("name", RELEASES)
+def test_every_release_pins_the_charts_its_components_install(name):
+    release = load_release(name)
+    for key, charts in CHARTS_BY_COMPONENT.items():
+        if key in release.components:
+            assert {c.name for c in release.components[key].charts} == charts, key
+
+
+@pytest.mark.parametrize("name", RELEASES)
+def test_a_charts_app_version_is_an_exact_tag(name):
+    for key, pin in load_release(name).components.items():
+        for chart in pin.charts:
+            assert chart.app_version is None or re.fullmatch(r"v\d+\.\d+\.\d+", chart.app_version), key
+
+
+def test_every_component_a_registered_component_reads_is_what_it_installs():
+    """A registered component keyed by a catalog key installs that key's pin; the login
+    installs two (Dex and oauth2-proxy) and the ingress gateway none of its own."""
+    from components.registry import REGISTRY
+
+    catalog_keys = {key for name in RELEASES for key in load_release(name).components}
+    registered = {c.key for c in REGISTRY}
+    assert {"certManager", "istio", "kubeflowCommon", "profiles", "podDefaults", "dashboard", "notebooks"} <= \
+        registered & catalog_keys
+    assert {"dex", "oauth2Proxy"}.isdisjoint(registered) and "login" in registered
