@@ -266,3 +266,17 @@ def test_a_notebooks_stack_without_the_login_is_refused(capsys, project, tenant_
     assert main(["-C", str(project.path), "validate", "--stack", "test"]) == 2
     err = capsys.readouterr().err
     assert "dashboard needs oauth2Proxy" in err and "Traceback" not in err
+
+
+def test_a_kubernetes_minor_outside_istios_range_is_refused_with_the_setting_that_fixes_it(
+        capsys, project, tenant_spec):
+    from kubeforge.cli import main
+    from tests.conftest import IDENTITY_SECRET, kubeflow_platform
+
+    platform = kubeflow_platform()
+    platform["kubernetesVersion"] = "1.35"
+    project.stack(platform, extra=IDENTITY_SECRET).tenant("team-a", tenant_spec)
+    assert main(["-C", str(project.path), "validate", "--stack", "test"]) == 2
+    err = capsys.readouterr().err
+    assert "istio 1.28.0 supports Kubernetes 1.29 to 1.34" in err and "components.istio.enabled: false" in err
+    assert "Traceback" not in err
