@@ -116,4 +116,20 @@ class IngressGateway(PlatformComponent):
         custom("deny-all", "security.istio.io/v1", "AuthorizationPolicy", "global-deny-all", args.mesh_namespace, {})
         custom("gateway-allow", "security.istio.io/v1", "AuthorizationPolicy", INGRESS_GATEWAY, args.mesh_namespace,
                {"selector": {"matchLabels": dict(GATEWAY_POD_LABELS)}, "action": "ALLOW", "rules": [{}]})
+        # Tenants' editors and viewers may read the mesh objects in their namespace (the
+        # distribution's kubeflow-istio-view, from the kustomization kubeforge replaces):
+        # aggregated into kubeflow-view, and so into kubeflow-edit and kubeflow-admin.
+        # Writes stay with the platform (upstream comments them out "for security reasons").
+        # Ref: common/istio/kubeflow-istio-resources/base/cluster-roles.yaml (26.03)
+        k8s.rbac.v1.ClusterRole(
+            f"{name}-istio-view",
+            metadata={"name": "kubeforge-kubeflow-istio-view", "labels": {
+                **labels, "rbac.authorization.kubeflow.org/aggregate-to-kubeflow-view": "true"}},
+            rules=[
+                {"apiGroups": ["networking.istio.io"], "resources": ["*"], "verbs": ["get", "list", "watch"]},
+                {"apiGroups": ["security.istio.io"], "resources": ["authorizationpolicies"],
+                 "verbs": ["get", "list", "watch"]},
+            ],
+            opts=child,
+        )
         self.register_outputs({"url": f"https://{args.hostname}/"})

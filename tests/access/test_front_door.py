@@ -207,3 +207,10 @@ def test_the_rendered_front_door_objects_are_plain_yaml(local_graph, tmp_path):
 
     files = [p for p in render(local_graph, tmp_path / "out") if p.parent.name in ("istio-system", "auth")]
     assert files and all(isinstance(yaml.safe_load(p.read_text()), dict) for p in files)
+
+
+def test_tenants_may_read_but_not_change_the_mesh_objects_in_their_namespace(local_graph):
+    (role,) = [r.inputs for r in local_graph.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")
+               if r.inputs["metadata"]["name"] == "kubeforge-kubeflow-istio-view"]
+    assert role["metadata"]["labels"]["rbac.authorization.kubeflow.org/aggregate-to-kubeflow-view"] == "true"
+    assert {verb for rule in role["rules"] for verb in rule["verbs"]} == {"get", "list", "watch"}
