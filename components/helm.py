@@ -1,4 +1,5 @@
-"""Upstream software from a catalog pin: a Helm release, or a set of kustomize manifests.
+"""Upstream software from a catalog pin: a Helm release, a set of kustomize manifests, or an
+object of an upstream kind.
 
 The only places a chart, a chart version or a manifest URL reaches a resource: each is
 read from the component's resolved pin (:class:`~kubeforge.config.resolved.ResolvedComponent`),
@@ -60,6 +61,17 @@ def helm_release(
         atomic=True,
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=provider)),
     )
+
+
+def custom_resource(resource_name: str, api_version: str, kind: str, *, name: str, namespace: str | None,
+                    labels: Mapping[str, str], spec: Mapping[str, Any], opts: pulumi.ResourceOptions
+                    ) -> k8s.apiextensions.CustomResource:
+    """An object of an upstream kind (its CRD installed by an upstream component)."""
+    metadata: dict[str, Any] = {"name": name, "labels": dict(labels)}
+    if namespace is not None:
+        metadata["namespace"] = namespace
+    return k8s.apiextensions.CustomResource(resource_name, api_version=api_version, kind=kind, metadata=metadata,
+                                            spec=dict(spec), opts=opts)
 
 
 def image_tag(component: ResolvedComponent, chart: str) -> dict[str, Any]:

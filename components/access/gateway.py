@@ -18,6 +18,7 @@ import pulumi_kubernetes as k8s
 from components.access.cert_manager import CLUSTER_ISSUER
 from components.access.istio import INGRESS_GATEWAY
 from components.component import ClusterAccess, PlatformComponent
+from components.helm import custom_resource
 from components.labels import recommended_labels
 from kubeforge.config.resolved import ResolvedStack
 
@@ -97,11 +98,9 @@ class IngressGateway(PlatformComponent):
 
         def custom(suffix: str, api_version: str, kind: str, object_name: str, namespace: str, spec: dict[str, Any],
                    depends: list[pulumi.Resource] | None = None) -> k8s.apiextensions.CustomResource:
-            return k8s.apiextensions.CustomResource(
-                f"{name}-{suffix}", api_version=api_version, kind=kind,
-                metadata={"name": object_name, "namespace": namespace, "labels": labels}, spec=spec,
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=depends or [])),
-            )
+            return custom_resource(f"{name}-{suffix}", api_version, kind, name=object_name, namespace=namespace,
+                                   labels=labels, spec=spec,
+                                   opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=depends)))
 
         self.certificate = custom("certificate", "cert-manager.io/v1", "Certificate", TLS_SECRET,
                                   args.mesh_namespace, certificate_spec(args.hostname))

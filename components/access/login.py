@@ -30,7 +30,7 @@ import pulumi_random as random
 from components.access.gateway import GATEWAY_POD_LABELS, gateway_reference
 from components.access.istio import OAUTH2_PROXY_PROVIDER, OAUTH2_PROXY_RELEASE
 from components.component import ClusterAccess, PlatformComponent
-from components.helm import helm_release, image_tag
+from components.helm import custom_resource, helm_release, image_tag
 from components.labels import recommended_labels
 from kubeforge.config.resolved import AccessSpec, ResolvedComponent, ResolvedStack
 
@@ -292,9 +292,8 @@ class Login(PlatformComponent):
 
         def custom(suffix: str, api_version: str, kind: str, object_name: str, namespace: str,
                    spec: dict[str, Any]) -> k8s.apiextensions.CustomResource:
-            return k8s.apiextensions.CustomResource(
-                f"{name}-{suffix}", api_version=api_version, kind=kind,
-                metadata={"name": object_name, "namespace": namespace, "labels": labels}, spec=spec, opts=child)
+            return custom_resource(f"{name}-{suffix}", api_version, kind, name=object_name, namespace=namespace,
+                                   labels=labels, spec=spec, opts=child)
 
         custom("dex-route", "networking.istio.io/v1", "VirtualService", "dex", dex_ns,
                route(args.gateway, "/dex/", f"{DEX_RELEASE}.{dex_ns}.svc.cluster.local", DEX_PORT))
