@@ -133,6 +133,12 @@ class PlatformComponent(pulumi.ComponentResource):
         component = stack.components.get(cls.key)
         return component.namespace if component else None
 
+    def ready(self) -> Sequence[pulumi.Resource]:
+        """What a dependent component waits for: the whole component by default; a component
+        whose dependents need only part of it (CRDs, a webhook) says which part, so the rest
+        installs beside them."""
+        return [self]
+
     def stack_outputs(self) -> Mapping[str, pulumi.Output]:
         """Values this component publishes as stack outputs (none by default)."""
         return {}

@@ -86,6 +86,12 @@ def cmd_preview(args: argparse.Namespace) -> int:
     print("\nBy type:")
     for name, count in sorted(by_type.items()):
         print(f"  {count:5d}  {name}")
+    path = graph.critical_path()
+    print(f"\nCritical path: {len(path)} resources, each waiting for the one before "
+          "(everything else installs beside it):")
+    for resource in path:
+        component = graph.component_of(resource)
+        print(f"  {resource.name}  ({resource.type}{', in ' + component.name if component else ''})")
     if graph.outputs:
         print("\nOutputs:")
         for key in sorted(graph.outputs):

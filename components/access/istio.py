@@ -175,3 +175,8 @@ class Istio(PlatformComponent):
             provider=args.provider, opts=pulumi.ResourceOptions(parent=self, depends_on=[self.istiod]),
         )
         self.register_outputs({"version": self.istiod.version})
+
+    def ready(self) -> list[pulumi.Resource]:
+        # Dependents need the CRDs and istiod's validation and injection webhooks, not the
+        # ingress gateway, whose load balancer can take minutes to be provisioned.
+        return [self.base, self.istiod]

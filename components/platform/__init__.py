@@ -52,7 +52,8 @@ class Platform(pulumi.ComponentResource):
 
         self.components: dict[str, list[PlatformComponent]] = {}
         for component in dependency_order(REGISTRY):
-            needs = [c for key in (*component.depends_on, *component.after) for c in self.components.get(key, [])]
+            needs = [r for key in (*component.depends_on, *component.after)
+                     for c in self.components.get(key, []) for r in c.ready()]
             for instance, component_args in component.instances(stack, access).items():
                 previous = component.previous_names.get(instance)
                 self.components.setdefault(component.key, []).append(component(

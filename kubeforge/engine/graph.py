@@ -9,6 +9,9 @@ from typing import Any
 
 SECRET = "[secret]"
 """What a secret value looks like anywhere the graph is written or printed."""
+# Components the Kubernetes provider implements (kustomize directories, YAML sets): each
+# applies objects, like a custom resource, though the engine records it as a component.
+REMOTE_COMPONENT_PREFIXES = ("kubernetes:kustomize/", "kubernetes:yaml/")
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,14 @@ class RecordedResource:
     custom: bool
     inputs: dict[str, Any]
     options: dict[str, Any]
+
+    @property
+    def applies(self) -> bool:
+        """It creates something (a cloud or Kubernetes object, a set of manifests); providers
+        and kubeforge's own components only group and configure."""
+        if self.type.startswith("pulumi:"):
+            return False
+        return self.custom or self.type.startswith(REMOTE_COMPONENT_PREFIXES)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -79,11 +90,47 @@ class ResourceGraph:
     def counts_by_component(self) -> Counter[str]:
         counts: Counter[str] = Counter()
         for r in self.resources.values():
-            if not r.custom or r.type.startswith("pulumi:providers:"):
+            if not r.applies:
                 continue
             component = self.component_of(r)
             counts[f"{component.type} {component.name}" if component else "(stack)"] += 1
         return counts
+
+    def critical_path(self) -> list[RecordedResource]:
+        """The longest chain of resources that create something, each waiting for the one
+        before: what bounds how long ``pulumi up`` takes when everything else runs in parallel.
+
+        A resource waits for its dependencies, its provider and its parent (the SDK registers
+        a child only once its parent component is registered, which waits for the component's
+        own dependencies), so those are the edges; providers and components add no length.
+        """
+        memo: dict[str, tuple[int, tuple[str, ...]]] = {}
+
+        def waits_for(r: RecordedResource) -> set[str]:
+            edges = set(r.dependencies)
+            if r.parent:
+                edges.add(r.parent)
+            if r.provider:
+                edges.add(r.provider)
+            return {e for e in edges if e in self.resources}
+
+        def longest(urn: str) -> tuple[int, tuple[str, ...]]:
+            if urn in memo:
+                return memo[urn]
+            memo[urn] = (0, ())  # a cycle (there is none in a valid graph) ends here
+            r = self.resources[urn]
+            best: tuple[int, tuple[str, ...]] = (0, ())
+            for before in sorted(waits_for(r)):
+                candidate = longest(before)
+                if candidate[0] > best[0]:
+                    best = candidate
+            result = (best[0] + 1, (*best[1], urn)) if r.applies else best
+            memo[urn] = result
+            return result
+
+        chains = [longest(urn) for urn in sorted(self.resources)]
+        length, path = max(chains, default=(0, ()), key=lambda c: c[0])
+        return [self.resources[u] for u in path]
 
     def to_json(self) -> str:
         doc = {

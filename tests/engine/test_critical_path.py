@@ -1,0 +1,61 @@
+"""The install's critical path: the longest chain of resources that wait for one another."""
+
+from __future__ import annotations
+
+from kubeforge.engine.graph import RecordedResource, ResourceGraph
+
+
+def _resource(name: str, *, deps=(), parent=None, custom=True, type_="kubernetes:core/v1:ConfigMap"):
+    return RecordedResource(urn=f"urn:{name}", type=type_, name=name, parent=parent and f"urn:{parent}",
+                            dependencies=tuple(f"urn:{d}" for d in deps), provider=None, custom=custom,
+                            inputs={}, options={})
+
+
+def _graph(*resources: RecordedResource) -> ResourceGraph:
+    graph = ResourceGraph(stack="t", project="p")
+    graph.resources = {r.urn: r for r in resources}
+    return graph
+
+
+def test_the_longest_chain_wins_and_parallel_branches_do_not_add_up():
+    graph = _graph(
+        _resource("a"), _resource("b", deps=["a"]), _resource("c", deps=["b"]),
+        _resource("x"), _resource("y", deps=["x"]),  # a shorter branch beside it
+    )
+    assert [r.name for r in graph.critical_path()] == ["a", "b", "c"]
+
+
+def test_a_child_waits_for_what_its_component_waits_for_and_components_add_no_length():
+    graph = _graph(
+        _resource("crds"),
+        _resource("component", deps=["crds"], custom=False, type_="kubeforge:test:Component"),
+        _resource("child", parent="component"),
+    )
+    assert [r.name for r in graph.critical_path()] == ["crds", "child"]
+
+
+def test_a_kustomize_directory_counts_as_one_step():
+    graph = _graph(_resource("ns"), _resource("manifests", deps=["ns"], custom=False,
+                                              type_="kubernetes:kustomize/v2:Directory"))
+    assert [r.name for r in graph.critical_path()] == ["ns", "manifests"]
+
+
+def test_the_local_stacks_path_skips_the_ingress_gateways_load_balancer(local_graph):
+    names = [r.name for r in local_graph.critical_path()]
+    assert "istio-istiod" in names and "istio-gateway" not in names
+    assert len(names) <= 8
+
+
+def test_dependents_of_istio_wait_for_its_crds_and_webhooks_not_its_gateway(local_graph):
+    profiles = local_graph.named("profiles")
+    assert local_graph.named("istio-istiod").urn in profiles.dependencies
+    assert local_graph.named("istio-gateway").urn not in profiles.dependencies
+
+
+def test_preview_prints_the_critical_path(capsys):
+    from kubeforge.cli import main
+    from tests.conftest import ROOT
+
+    assert main(["-C", str(ROOT), "preview", "--stack", "local"]) == 0
+    out = capsys.readouterr().out
+    assert "Critical path: 8 resources" in out and "  istio-istiod  (kubernetes:helm.sh/v3:Release, in istio)" in out
