@@ -17,6 +17,7 @@ from components.component import PlatformComponent
 from components.gpu.cos_driver import CosDriverInstaller
 from components.gpu.operator import GpuOperator
 from components.ml.notebooks import Notebooks
+from components.monitoring.stack import Monitoring
 from components.ml.upstream import CentralDashboard, KubeflowRoles, PodDefaultsWebhook, Profiles
 from components.platform.namespaces import PlatformNamespaces
 from components.scheduling.priority import TenantPriorityClasses
@@ -51,6 +52,7 @@ REGISTRY: tuple[type[PlatformComponent], ...] = (
     PodDefaultsWebhook,
     CentralDashboard,
     Notebooks,
+    Monitoring,
 )
 
 

@@ -24,6 +24,10 @@ CRDS = REFERENCE / "crds"
 def _strict(schema: Any) -> Any:
     if isinstance(schema, dict):
         out = {k: _strict(v) for k, v in schema.items()}
+        # Go's regexp takes a flag group anywhere ("^(?i)(abort|warn)?$" in the Prometheus
+        # Operator's CRDs); Python's only at the start, where it means the same.
+        if isinstance(out.get("pattern"), str) and "(?i)" in out["pattern"]:
+            out["pattern"] = "(?i)" + out["pattern"].replace("(?i)", "")
         if "properties" in out and not out.get("x-kubernetes-preserve-unknown-fields") \
                 and "additionalProperties" not in out:
             out["additionalProperties"] = False

@@ -25,6 +25,9 @@ from components.component import ClusterAccess, PlatformComponent
 from components.gpu.cos_driver import NVIDIA_DIR
 from components.helm import helm_release
 from components.labels import recommended_labels
+from components.monitoring.dcgm import CONFIG_KEY as DCGM_CONFIG_KEY
+from components.monitoring.dcgm import CONFIG_MAP as DCGM_CONFIG_MAP
+from components.monitoring.dcgm import metrics_csv
 from kubeforge.config.resolved import DriverInstallPath, GpuPool, ResolvedComponent, ResolvedStack
 
 MIG_CONFIG_MAP = "kubeforge-mig-parted-config"
@@ -59,6 +62,19 @@ def operator_values(pools: Mapping[str, GpuPool], path: DriverInstallPath, monit
         # Prometheus Operator's CRD: only with the monitoring component.
         "dcgmExporter": {"enabled": True, "serviceMonitor": {"enabled": monitoring}},
     }
+    if monitoring:
+        values["dcgmExporter"].update(
+            # kubeforge's metrics file: the default set plus ECC and throttling (components/monitoring/dcgm.py).
+            config={"name": DCGM_CONFIG_MAP},
+            serviceMonitor={
+                "enabled": True,
+                # Keep the exporter's namespace/pod/container labels (the workload holding the
+                # GPU) instead of the exporter pod's, and name the node as every other series does.
+                "honorLabels": True,
+                "relabelings": [{"sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node",
+                                 "action": "replace"}],
+            },
+        )
     if managed:
         drivers = sorted({p.driver for p in pools.values()})
         values["driver"].update(
@@ -137,6 +153,13 @@ class GpuOperator(PlatformComponent):
             opts=child,
         )
         depends: list[pulumi.Resource] = [mig]
+        if args.monitoring:
+            depends.append(k8s.core.v1.ConfigMap(
+                f"{name}-dcgm-metrics",
+                metadata={"name": DCGM_CONFIG_MAP, "namespace": namespace, "labels": labels},
+                data={DCGM_CONFIG_KEY: metrics_csv()},
+                opts=child,
+            ))
         if args.gke_critical_pods is not None:
             depends.append(self._gke_critical_pod_quota(name, namespace, labels, args.gke_critical_pods, child))
         self.release = helm_release(

@@ -136,6 +136,21 @@ class WorkloadImage(_CatalogModel):
     source: str
 
 
+class MetricSet(_CatalogModel):
+    """The metrics one exporter publishes at the pinned version."""
+
+    exporter: str
+    source: str
+    metrics: tuple[str, ...]
+    histograms: tuple[str, ...] = ()
+    """Those that are histograms: published as <name>_bucket, _sum and _count."""
+
+    def series_names(self) -> frozenset[str]:
+        """Every series name a query may use."""
+        suffixed = {f"{h}{s}" for h in self.histograms for s in ("_bucket", "_sum", "_count")}
+        return frozenset(set(self.metrics) - set(self.histograms)) | suffixed
+
+
 class PlatformImage(_CatalogModel):
     """An image kubeforge itself runs (not a user workload image)."""
 
@@ -162,6 +177,9 @@ class Release(_CatalogModel):
     ``components:``: each is installed only where the target and storage settings need it."""
     eks_addons: dict[str, "EksAddon"] = {}
     """EKS add-ons by add-on name, at the exact add-on version."""
+    metrics: dict[str, MetricSet] = {}
+    """What the pinned exporters publish (dcgm, volcano, kubeStateMetrics), for the dashboards
+    and alert rules the monitoring component writes."""
 
 
 class EksAmiRelease(_CatalogModel):

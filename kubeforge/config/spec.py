@@ -471,7 +471,7 @@ class GpuOperatorSpec(ComponentSpec):
 
     # Derived from the pools' pins and the driver install path (components/gpu/operator.py).
     pinned_values: ClassVar[tuple[str, ...]] = (
-        "driver", "toolkit", "mig.strategy", "migManager.config", "hostPaths", "cdi",
+        "driver", "toolkit", "mig.strategy", "migManager.config", "hostPaths", "cdi", "dcgmExporter.config",
     )
 
 

@@ -69,7 +69,8 @@ def test_every_registered_component_declares_the_shape(component):
     assert component.args_type.__dataclass_params__.frozen
     hints = typing.get_type_hints(component.args_type)
     assert set(hints) == {f.name for f in dataclasses.fields(component.args_type)}
-    assert component.concern in {"cluster", "gpu", "storage", "scheduling", "tenancy", "access", "ml", "platform"}
+    assert component.concern in {"cluster", "gpu", "storage", "scheduling", "tenancy", "access", "ml", "monitoring",
+                                 "platform"}
     assert component.instances.__func__ is not PlatformComponent.instances.__func__, "decides its own instances"
 
 

@@ -187,6 +187,7 @@ def test_every_helm_value_of_the_shipped_stacks_is_checked_or_named_unchecked(st
     component's tests, or is named as unchecked (no upstream values file in ../shared/reference)."""
     _, graph = stack_graph
     checked = {"cert-manager", "base", "istiod", "gpu-operator", "volcano", "csi-driver-nfs", "aws-efs-csi-driver",
+               "kube-prometheus-stack",
                "seaweedfs"}
     # No reference values at the pinned version: Istio's cni and gateway charts, Dex 0.24.0,
     # oauth2-proxy 10.1.4 (named in the closing note of issue 9).
