@@ -18,7 +18,8 @@ from components.gpu.cos_driver import CosDriverInstaller
 from components.gpu.operator import GpuOperator
 from components.ml.notebooks import Notebooks
 from components.monitoring.stack import Monitoring
-from components.ml.upstream import CentralDashboard, KubeflowRoles, PodDefaultsWebhook, Profiles
+from components.ml.training import Training
+from components.ml.upstream import CentralDashboard, Katib, KubeflowRoles, PodDefaultsWebhook, Profiles
 from components.platform.namespaces import PlatformNamespaces
 from components.scheduling.priority import TenantPriorityClasses
 from components.scheduling.volcano import VolcanoScheduler
@@ -52,6 +53,8 @@ REGISTRY: tuple[type[PlatformComponent], ...] = (
     PodDefaultsWebhook,
     CentralDashboard,
     Notebooks,
+    Training,
+    Katib,
     Monitoring,
 )
 

@@ -82,3 +82,15 @@ class PodDefaultsWebhook(KubeflowApp):
     type_token = "kubeforge:ml:PodDefaultsWebhook"
     section = "components.podDefaults"
     depends_on = ("namespaces", "certManager")
+
+
+class Katib(KubeflowApp):
+    """Katib: experiments whose trials may be TrainJobs (katib-config trialResources at v0.19.0
+    lists TrainJob.v1alpha1.trainer.kubeflow.org)."""
+
+    key = "katib"
+    type_token = "kubeforge:ml:Katib"
+    section = "components.katib"
+    depends_on = ("namespaces", "istio", "certManager")
+    # Katib's controller watches only the trial kinds whose CRDs exist when it starts.
+    after = ("training",)

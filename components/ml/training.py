@@ -1,0 +1,112 @@
+"""Kubeflow Trainer v2 from the distribution's manifests, and kubeforge's ClusterTrainingRuntime
+that gang-schedules every TrainJob with Volcano in the tenant's queue.
+
+The runtimes the distribution ships (torch-distributed, deepspeed-distributed, ...) set no
+``podGroupPolicy`` and no scheduler (applications/trainer/upstream/base/runtimes at 26.03), so
+their pods go to the default scheduler one by one. kubeforge's runtime differs in what makes
+a multi-node job safe on a shared GPU pool:
+
+- ``podGroupPolicy.volcano``: Trainer's Volcano plugin creates a PodGroup named after the
+  TrainJob with minMember = every pod, and annotates the pods with it
+  (pkg/runtime/framework/plugins/volcano/volcano.go at v2.1.0);
+- ``schedulerName: volcano`` in the pod template, which the plugin does not set itself;
+- no queue: the PodGroup starts in ``default`` and Volcano's PodGroup webhook moves it to the
+  queue the tenant's namespace names (``scheduling.volcano.sh/queue-name``, components/tenancy),
+  where kubeforge's admission policy holds it (components/tenancy/queue_policy.py);
+- the GPU nodes' taint tolerated, and no Istio sidecar: NCCL traffic between the job's pods
+  does not go through Envoy, and a sidecar would keep a finished pod running;
+- the image from the catalog (role training), whose CUDA every GPU pool's driver is checked against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.cluster.gpu_nodes import GPU_TAINT
+from components.component import ClusterAccess, PlatformComponent
+from components.helm import custom_resource, manifest_set
+from components.labels import recommended_labels
+from kubeforge.config.resolved import ResolvedComponent, ResolvedStack
+
+TORCH_RUNTIME = "kubeforge-torch-distributed"
+TRAINER_API = "trainer.kubeflow.org/v1alpha1"
+
+
+@dataclass(frozen=True)
+class TrainingArgs:
+    component: ResolvedComponent
+    """The pinned Trainer manifests (controller, CRDs, JobSet, the distribution's runtimes)."""
+    torch_image: str
+    """The catalog's PyTorch training image (exact tag, CUDA checked against the pools)."""
+    provider: k8s.Provider
+    """The cluster's Kubernetes provider."""
+
+
+def torch_runtime_spec(image: str) -> dict[str, Any]:
+    """A ClusterTrainingRuntime spec for torchrun across nodes, gang-scheduled by Volcano.
+    Ref: ../shared/reference/crds/extra/trainer-v2.1.0/trainer.kubeflow.org_clustertrainingruntimes.yaml"""
+    pod = {
+        "metadata": {"annotations": {"sidecar.istio.io/inject": "false"}},
+        "spec": {
+            "schedulerName": "volcano",
+            "tolerations": [{"key": GPU_TAINT["key"], "operator": "Equal", "value": GPU_TAINT["value"],
+                             "effect": GPU_TAINT["effect"]}],
+            "containers": [{"name": "node", "image": image}],
+        },
+    }
+    return {
+        "mlPolicy": {"numNodes": 1, "torch": {"numProcPerNode": "auto"}},
+        "podGroupPolicy": {"volcano": {}},
+        "template": {"spec": {"replicatedJobs": [{
+            "name": "node",
+            "template": {
+                # Trainer's torch plugin finds the trainer job by this label (v2.1.0 constants.go).
+                "metadata": {"labels": {"trainer.kubeflow.org/trainjob-ancestor-step": "trainer"}},
+                "spec": {"template": pod},
+            },
+        }]}},
+    }
+
+
+def training_image(stack: ResolvedStack) -> str:
+    images = [i for i in stack.release.images.values() if i.role == "training" and "pytorch" in i.image]
+    if not images:
+        raise ValueError(f"catalog release {stack.release.release} offers no PyTorch training image")
+    return images[0].image
+
+
+class Training(PlatformComponent):
+    """Kubeflow Trainer (TrainJobs) with kubeforge's Volcano-scheduled PyTorch runtime."""
+
+    key = "training"
+    type_token = "kubeforge:ml:Training"
+    section = "components.training"
+    # The Trainer controller watches Volcano's PodGroups only if their CRD exists when it
+    # starts (pkg/runtime/framework/plugins/volcano at v2.1.0): Volcano first.
+    depends_on = ("namespaces", "volcano")
+    args_type = TrainingArgs
+    concern = "ml"
+
+    @classmethod
+    def instances(cls, stack: ResolvedStack, cluster: ClusterAccess) -> dict[str, TrainingArgs]:
+        component = stack.components.get(cls.key)
+        if component is None:
+            return {}
+        return {cls.default_name(): TrainingArgs(component=component, torch_image=training_image(stack),
+                                                 provider=cluster.provider)}
+
+    def __init__(self, name: str, args: TrainingArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(name, args, opts)
+        self.manifests = manifest_set(f"{name}-manifests", args.component, provider=args.provider,
+                                      opts=pulumi.ResourceOptions(parent=self))
+        labels = {**recommended_labels(name="trainer", instance=name, component=self.concern),
+                  "trainer.kubeflow.org/framework": "torch"}
+        # After the CRDs and Trainer's validating webhook.
+        custom_resource(f"{name}-torch-runtime", TRAINER_API, "ClusterTrainingRuntime", name=TORCH_RUNTIME,
+                        namespace=None, labels=labels, spec=torch_runtime_spec(args.torch_image),
+                        opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=self.manifests))
+        self.register_outputs({"version": args.component.version, "runtime": TORCH_RUNTIME})
