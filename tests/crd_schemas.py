@@ -62,12 +62,27 @@ def _schemas() -> dict[tuple[str, str, str], dict]:
     return out
 
 
-def validate_custom_resource(obj: dict) -> None:
-    """Raise jsonschema.ValidationError when ``obj`` does not match its upstream CRD."""
+@lru_cache(maxsize=None)
+def _extra_schemas(directory: str) -> dict[tuple[str, str, str], dict]:
+    out = {}
+    for path in sorted((CRDS / "extra" / directory).glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text())
+        group, kind = doc["spec"]["group"], doc["spec"]["names"]["kind"]
+        for version in doc["spec"]["versions"]:
+            schema = copy.deepcopy(version["schema"]["openAPIV3Schema"])
+            properties = schema.setdefault("properties", {})
+            properties["metadata"] = {"type": "object"}
+            out[(group, version["name"], kind)] = _strict(schema)
+    return out
+
+
+def validate_custom_resource(obj: dict, extra: str | None = None) -> None:
+    """Raise jsonschema.ValidationError when ``obj`` does not match its upstream CRD (the
+    main set, or the one in ``extra/<extra>``)."""
     if not CRDS.is_dir():
         pytest.skip(f"{CRDS} is absent: the upstream CRD schemas live beside the checkout")
     group, _, version = obj["apiVersion"].rpartition("/")
-    schema = _schemas().get((group, version, obj["kind"]))
+    schema = (_extra_schemas(extra) if extra else _schemas()).get((group, version, obj["kind"]))
     if schema is None:
         raise LookupError(f"no upstream CRD for {obj['apiVersion']} {obj['kind']} in {CRDS}")
     jsonschema.validate(obj, schema)

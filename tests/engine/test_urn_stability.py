@@ -62,23 +62,34 @@ def _superseded_by_kfam(graph, old: dict):
     return matches[0] if len(matches) == 1 else None
 
 
+# Removed on purpose, each in docs/UPGRADE.md: resource name -> why.
+REMOVED = {
+    # Created empty for KServe before any component installed it; KServe now installs into
+    # kubeflow, as the Kubeflow distribution 26.03 does.
+    "kubeforge-namespaces-kserve": "KServe installs into kubeflow",
+}
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_earlier_urn_is_kept_or_aliased(graphs, stack):
     missing = [urn for urn, old in _before(stack).items()
-               if _successor(graphs[stack], urn) is None and _superseded_by_kfam(graphs[stack], old) is None]
+               if _successor(graphs[stack], urn) is None and _superseded_by_kfam(graphs[stack], old) is None
+               and old["name"] not in REMOVED]
     assert missing == []
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_only_contributors_plain_bindings_are_superseded(graphs, stack):
-    superseded = [old["name"] for urn, old in _before(stack).items() if _successor(graphs[stack], urn) is None]
-    assert superseded and all(_superseded_by_kfam(graphs[stack], _before(stack)[urn]) is not None
-                              for urn in _before(stack) if _successor(graphs[stack], urn) is None)
+    gone = {urn: old for urn, old in _before(stack).items()
+            if _successor(graphs[stack], urn) is None and old["name"] not in REMOVED}
+    assert gone and all(_superseded_by_kfam(graphs[stack], old) is not None for old in gone.values())
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_earlier_resource_keeps_its_type_and_options(graphs, stack):
     for urn, old in _before(stack).items():
+        if old["name"] in REMOVED:
+            continue
         new = _successor(graphs[stack], urn) or _superseded_by_kfam(graphs[stack], old)
         assert new.type == old["type"], urn
         options = {k: v for k, v in new.options.items() if k != "aliases"}

@@ -23,7 +23,7 @@ from tests.helm_values import assert_values_exist, unknown_value_paths
 
 STACKS = {"local": "local_graph", "aws-prod": "aws_graph", "gcp-prod": "gcp_graph"}
 ML_STACK = ("certManager", "istio", "dex", "oauth2Proxy", "kubeflowCommon", "dashboard", "profiles", "podDefaults",
-            "notebooks", "training", "katib", "monitoring")
+            "notebooks", "training", "katib", "kserve", "monitoring")
 
 
 @pytest.fixture(params=list(STACKS))
@@ -139,7 +139,7 @@ def test_every_custom_resource_kubeforge_creates_validates_against_its_upstream_
             kubernetes_validate.validate(doc, "1.34", strict=True)
     assert {"ClusterIssuer", "Certificate", "Gateway", "AuthorizationPolicy", "RequestAuthentication",
             "VirtualService", "Profile", "PodDefault", "ClusterTrainingRuntime", "PrometheusRule",
-            "ServiceMonitor"} <= kinds
+            "ServiceMonitor", "ClusterServingRuntime"} <= kinds
 
 
 def test_the_crd_check_refuses_a_misspelt_gateway_field():
@@ -240,6 +240,7 @@ APPLY_TIME_NEEDS = {
     "training": {"namespaces", "volcano"},
     "katib": {"namespaces", "istio", "certManager", "training"},
     "monitoring": {"namespaces"},
+    "kserve": {"namespaces", "certManager", "istio"},
 }
 
 

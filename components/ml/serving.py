@@ -1,0 +1,140 @@
+"""KServe from the distribution's manifests, in raw deployment mode, with kubeforge's GPU runtime.
+
+The distribution configures KServe for Knative (``defaultDeploymentMode: Serverless`` in the
+``inferenceservice-config`` ConfigMap, applications/kserve/kserve/kserve_kubeflow.yaml at
+26.03), which kubeforge does not install: kubeforge makes raw deployment ("Standard" in
+v0.16.0; the ConfigMap's own documentation) the default, so an InferenceService becomes a
+Deployment and a Service in the tenant's namespace, gang- and queue-free like any pod.
+KServe's per-model Ingress (plain HTTP on ``<model>-<namespace>.<ingressDomain>``) is turned
+off: a model is reached inside the cluster at ``<name>-predictor.<namespace>`` until the
+platform's gateway routes to models (docs/UPGRADE.md, known limits).
+
+Both keys are written whole with a server-side-apply patch after the manifests; the other
+keys of that ConfigMap stay the distribution's.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.access.gateway import GATEWAY_NAME
+from components.cluster.gpu_nodes import GPU_TAINT
+from components.component import ClusterAccess, PlatformComponent
+from components.helm import custom_resource, manifest_set
+from components.labels import recommended_labels
+from kubeforge.config.resolved import ResolvedComponent, ResolvedStack
+
+CONFIG_MAP = "inferenceservice-config"
+TRITON_RUNTIME = "kubeforge-triton"
+
+
+@dataclass(frozen=True)
+class ServingArgs:
+    component: ResolvedComponent
+    """The pinned KServe and models web app manifests."""
+    triton_image: str
+    """The catalog's Triton image (exact tag, CUDA checked against every GPU pool)."""
+    gateway_namespace: str
+    """Kubeflow's namespace, where the platform's Gateway lives."""
+    provider: k8s.Provider
+    """The cluster's Kubernetes provider."""
+
+
+def deploy_config() -> dict[str, Any]:
+    return {"defaultDeploymentMode": "Standard"}
+
+
+def ingress_config(gateway_namespace: str) -> dict[str, Any]:
+    """The distribution's ingress settings, with KServe's own per-model Ingress off."""
+    return {
+        "enableGatewayApi": False,
+        "kserveIngressGateway": "kserve/kserve-ingress-gateway",
+        "ingressGateway": f"{gateway_namespace}/{GATEWAY_NAME}",
+        "localGateway": "knative-serving/knative-local-gateway",
+        "localGatewayService": "knative-local-gateway.istio-system.svc.cluster.local",
+        "ingressDomain": "example.com",
+        "ingressClassName": "istio",
+        "domainTemplate": "{{ .Name }}-{{ .Namespace }}.{{ .IngressDomain }}",
+        "urlScheme": "http",
+        "disableIstioVirtualHost": False,
+        "disableIngressCreation": True,
+    }
+
+
+def triton_runtime_spec(image: str) -> dict[str, Any]:
+    """Triton on one GPU for the formats it serves; the GPU nodes' taint tolerated.
+    Ref: https://kserve.github.io/website/docs/model-serving/predictive-inference/frameworks/triton/
+    (the distribution's kserve-tritonserver runs nvcr.io/nvidia/tritonserver:23.05-py3, CUDA 12.1)."""
+    return {
+        "annotations": {"prometheus.kserve.io/port": "8002", "prometheus.kserve.io/path": "/metrics"},
+        "supportedModelFormats": [
+            {"name": name, "version": version, "autoSelect": True}
+            for name, version in (("tensorrt", "8"), ("onnx", "1"), ("pytorch", "1"), ("triton", "2"))
+        ],
+        "protocolVersions": ["v2", "grpc-v2"],
+        "tolerations": [{"key": GPU_TAINT["key"], "operator": "Equal", "value": GPU_TAINT["value"],
+                         "effect": GPU_TAINT["effect"]}],
+        "containers": [{
+            "name": "kserve-container",
+            "image": image,
+            "args": ["tritonserver", "--model-store=/mnt/models", "--grpc-port=9000", "--http-port=8080",
+                     "--allow-grpc=true", "--allow-http=true"],
+            "resources": {"requests": {"cpu": "1", "memory": "4Gi", "nvidia.com/gpu": "1"},
+                          "limits": {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1"}},
+        }],
+    }
+
+
+def serving_image(stack: ResolvedStack) -> str:
+    images = [i for i in stack.release.images.values() if i.role == "serving" and "tritonserver" in i.image]
+    if not images:
+        raise ValueError(f"catalog release {stack.release.release} offers no Triton serving image")
+    return images[0].image
+
+
+class Serving(PlatformComponent):
+    """KServe (raw deployment) and its models web app, with a Triton runtime on GPUs."""
+
+    key = "kserve"
+    type_token = "kubeforge:ml:Serving"
+    section = "components.kserve"
+    # Its webhook serving certificate (cert-manager), the web app's VirtualService (Istio).
+    depends_on = ("namespaces", "certManager", "istio")
+    args_type = ServingArgs
+    concern = "ml"
+
+    @classmethod
+    def instances(cls, stack: ResolvedStack, cluster: ClusterAccess) -> dict[str, ServingArgs]:
+        component = stack.components.get(cls.key)
+        if component is None:
+            return {}
+        return {cls.default_name(): ServingArgs(
+            component=component, triton_image=serving_image(stack),
+            gateway_namespace=stack.components["kubeflowCommon"].namespace, provider=cluster.provider,
+        )}
+
+    @classmethod
+    def default_name(cls) -> str:
+        return "serving"
+
+    def __init__(self, name: str, args: ServingArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(name, args, opts)
+        self.manifests = manifest_set(f"{name}-manifests", args.component, provider=args.provider,
+                                      opts=pulumi.ResourceOptions(parent=self))
+        after = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=self.manifests)
+        k8s.core.v1.ConfigMapPatch(
+            f"{name}-config",
+            metadata={"name": CONFIG_MAP, "namespace": args.component.namespace, "annotations": {
+                "pulumi.com/patchForce": "true", "kubeforge.io/kserve-version": args.component.version}},
+            data={"deploy": json.dumps(deploy_config()), "ingress": json.dumps(ingress_config(args.gateway_namespace))},
+            opts=after,
+        )
+        custom_resource(f"{name}-triton", "serving.kserve.io/v1alpha1", "ClusterServingRuntime", name=TRITON_RUNTIME,
+                        namespace=None, labels=recommended_labels(name="kserve", instance=name, component=self.concern),
+                        spec=triton_runtime_spec(args.triton_image), opts=after)
+        self.register_outputs({"version": args.component.version, "runtime": TRITON_RUNTIME})

@@ -1,0 +1,67 @@
+"""Serving: KServe in raw deployment mode, kubeforge's Triton runtime on GPUs, and the example."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from components.cluster.gpu_nodes import GPU_TAINT
+from components.ml.serving import CONFIG_MAP, TRITON_RUNTIME, triton_runtime_spec
+from kubeforge.config.loader import load_stack
+from tests.conftest import ROOT
+from tests.crd_schemas import validate_custom_resource
+
+# KServe v0.16.0's CRDs are not in ../shared/reference; an object valid against both
+# neighbours (v0.15.2 in extra/, v0.20.0 in the main set) uses no field either lacks.
+NEIGHBOURS = ("kserve-v0.15.2", None)
+
+
+def _patch(graph) -> dict:
+    (patch,) = graph.of_type("kubernetes:core/v1:ConfigMapPatch")
+    return patch.inputs
+
+
+def test_raw_deployment_is_the_default_and_kserve_creates_no_plain_http_ingress(local_graph):
+    patch = _patch(local_graph)
+    assert patch["metadata"] == {"name": CONFIG_MAP, "namespace": "kubeflow", "annotations": {
+        "pulumi.com/patchForce": "true", "kubeforge.io/kserve-version": "v0.16.0"}}
+    assert json.loads(patch["data"]["deploy"]) == {"defaultDeploymentMode": "Standard"}
+    ingress = json.loads(patch["data"]["ingress"])
+    assert ingress["disableIngressCreation"] is True
+    assert ingress["ingressGateway"] == "kubeflow/kubeflow-gateway"
+
+
+def test_the_config_is_patched_after_kserves_manifests(local_graph):
+    (patch,) = local_graph.of_type("kubernetes:core/v1:ConfigMapPatch")
+    manifests = {r.urn for r in local_graph.of_type("kubernetes:kustomize/v2:Directory")
+                 if r.name.startswith("serving-manifests")}
+    assert len(manifests) == 2 and manifests <= set(patch.dependencies)
+
+
+def test_the_triton_runtime_runs_the_catalogs_image_on_a_gpu(local_graph):
+    stack = load_stack("local", ROOT)
+    (runtime,) = local_graph.of_type("kubernetes:serving.kserve.io/v1alpha1:ClusterServingRuntime")
+    (container,) = runtime.inputs["spec"]["containers"]
+    (image,) = [i for i in stack.release.images.values() if i.image == container["image"]]
+    assert image.role == "serving" and image.cuda
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert runtime.inputs["spec"]["tolerations"][0]["key"] == GPU_TAINT["key"]
+
+
+@pytest.mark.parametrize("extra", NEIGHBOURS, ids=["v0.15.2", "v0.20.0"])
+def test_the_runtime_and_the_example_validate_against_kserves_crds(extra):
+    validate_custom_resource({"apiVersion": "serving.kserve.io/v1alpha1", "kind": "ClusterServingRuntime",
+                              "metadata": {"name": TRITON_RUNTIME}, "spec": triton_runtime_spec("x:1")}, extra)
+    example = yaml.safe_load((ROOT / "examples" / "serve-triton-gpu.yaml").read_text())
+    validate_custom_resource(example, extra)
+
+
+def test_the_example_uses_kubeforges_runtime_one_gpu_and_the_tenants_nas():
+    example = yaml.safe_load((ROOT / "examples" / "serve-triton-gpu.yaml").read_text())
+    model = example["spec"]["predictor"]["model"]
+    assert model["runtime"] == TRITON_RUNTIME
+    assert model["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    # The tenant's NAS claim is <tenant>-nas (components/storage/tenant.py).
+    assert model["storageUri"].startswith("pvc://TENANT-nas/")
