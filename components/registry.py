@@ -18,6 +18,7 @@ from components.gpu.cos_driver import CosDriverInstaller
 from components.gpu.operator import GpuOperator
 from components.ml.notebooks import Notebooks
 from components.monitoring.stack import Monitoring
+from components.ml.pipelines import Pipelines
 from components.ml.serving import Serving
 from components.ml.training import Training
 from components.ml.upstream import CentralDashboard, Katib, KubeflowRoles, PodDefaultsWebhook, Profiles
@@ -57,6 +58,7 @@ REGISTRY: tuple[type[PlatformComponent], ...] = (
     Training,
     Katib,
     Serving,
+    Pipelines,
     Monitoring,
 )
 

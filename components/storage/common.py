@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -43,10 +43,14 @@ def nas_storage_class(
     )
 
 
-def irsa_trust_policy(provider_arn: str, issuer: str, namespace: str, service_account: str) -> dict:
-    """Only one Kubernetes ServiceAccount, through the cluster's OIDC provider, for STS.
-    Ref: https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"""
+def irsa_trust_policy(provider_arn: str, issuer: str, namespace: str, service_account: str | Sequence[str]) -> dict:
+    """Only the named Kubernetes ServiceAccount(s) of one namespace, through the cluster's OIDC
+    provider, for STS (StringEquals with a list matches any of its values).
+    Ref: https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html ;
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html"""
     host = issuer.removeprefix("https://")
+    accounts = [service_account] if isinstance(service_account, str) else list(service_account)
+    subjects = [f"system:serviceaccount:{namespace}:{a}" for a in accounts]
     return {
         "Version": "2012-10-17",
         "Statement": [{
@@ -54,7 +58,7 @@ def irsa_trust_policy(provider_arn: str, issuer: str, namespace: str, service_ac
             "Principal": {"Federated": provider_arn},
             "Action": "sts:AssumeRoleWithWebIdentity",
             "Condition": {"StringEquals": {
-                f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                f"{host}:sub": subjects[0] if len(subjects) == 1 else subjects,
                 f"{host}:aud": "sts.amazonaws.com",
             }},
         }],

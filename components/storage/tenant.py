@@ -61,6 +61,44 @@ S3_OBJECT_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:
 ABORT_MULTIPART_DAYS = 7
 
 
+PIPELINE_RUNNER = "default-editor"
+"""The ServiceAccount Kubeflow Pipelines runs use in a profile namespace (the API server's
+DEFAULTPIPELINERUNNERSERVICEACCOUNT at 2.16.0); the profile controller creates it only where
+it does not exist (updateServiceAccount, kubeflow v1.10.0), so kubeforge's, with the bucket's
+identity, stands."""
+KFP_LAUNCHER = "kfp-launcher"
+"""The per-namespace configuration of KFP v2's launcher: where a run's artifacts go and with
+which credentials (backend/src/v2/config/env.go at 2.16.0). KFP's profile controller creates
+it only where it does not exist (Metacontroller never adopts), so kubeforge's stands.
+Ref: https://www.kubeflow.org/docs/components/pipelines/operator-guides/configure-object-store/"""
+
+
+def _registered(key: str) -> bool:
+    from components import registry  # the registry imports this module
+
+    return any(c.key == key for c in registry.REGISTRY)
+
+
+def kfp_launcher_config(bucket: str, *, target: str, region: str | None = None, endpoint: str | None = None,
+                        secret: str | None = None) -> dict[str, str]:
+    """The tenant's pipeline root in its own bucket, reached with its own identity: IRSA or
+    Workload Identity on the run's ServiceAccount (fromEnv), on-prem the tenant's keys."""
+    if target == "gcp":
+        root, providers = f"gs://{bucket}/pipelines", {"gs": {"default": {"credentials": {"fromEnv": True}}}}
+    elif target == "aws":
+        root = f"s3://{bucket}/pipelines"
+        providers = {"s3": {"default": {"region": region, "credentials": {"fromEnv": True}}}}
+    else:
+        scheme, _, host = (endpoint or "").partition("://")
+        root = f"s3://{bucket}/pipelines"
+        providers = {"s3": {"default": {
+            "endpoint": host.rstrip("/"), "disableSSL": scheme == "http", "forcePathStyle": True,
+            "credentials": {"fromEnv": False, "secretRef": {
+                "secretName": secret, "accessKeyKey": "AWS_ACCESS_KEY_ID", "secretKeyKey": "AWS_SECRET_ACCESS_KEY"}},
+        }}}
+    return {"defaultPipelineRoot": root, "providers": json.dumps(providers, sort_keys=True)}
+
+
 def service_account_name(tenant: str) -> str:
     return f"{tenant}-storage"
 
@@ -145,6 +183,12 @@ class TenantStorageArgs:
     """gcp: provider, project, Workload Identity pool and data key."""
     credentials: pulumi.Output[Any] | None
     """On-prem: the secret kubeforge:objectStoreCredentials value; None: no Secret."""
+    pipeline_runner: str | None
+    """Where Kubeflow Pipelines is installed: the ServiceAccount its runs use in the tenant's
+    namespace (default-editor), given the bucket's identity, and the runs' artifacts go to
+    the bucket (kfp-launcher)."""
+    region: str | None
+    """aws: the bucket's region, for the pipelines' S3 client."""
     provider: k8s.Provider
     """The cluster's Kubernetes provider."""
 
@@ -178,6 +222,8 @@ class TenantStorage(PlatformComponent):
             out[f"storage-{tenant}"] = TenantStorageArgs(
                 tenant=tenant, nas=nas, bucket=bucket, aws=cluster.aws, gcp=cluster.gcp,
                 credentials=cluster.object_store_credentials if stack.target == "onprem" else None,
+                pipeline_runner=PIPELINE_RUNNER if "pipelines" in stack.components and _registered("pipelines") else None,
+                region=cluster.aws.region if cluster.aws is not None else None,
                 provider=cluster.provider,
             )
         return out
@@ -188,6 +234,8 @@ class TenantStorage(PlatformComponent):
 
     def __init__(self, name: str, args: TenantStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
+        self._runner = args.pipeline_runner
+        self._region = args.region
         self._k8s = pulumi.ResourceOptions(parent=self, provider=args.provider)
         self._labels = {**recommended_labels(name="tenant-storage", instance=name, component=self.concern),
                         TENANT_LABEL: args.tenant}
@@ -287,11 +335,12 @@ class TenantStorage(PlatformComponent):
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[public])),
         )
         account = service_account_name(tenant)
+        accounts = [account, *([self._runner] if self._runner else [])]
         role = aws.iam.Role(
             f"{name}-role",
             name=bounded_name(f"{spec.name}-storage", 64),
             assume_role_policy=pulumi.Output.all(refs.oidc_provider_arn, refs.oidc_issuer).apply(
-                lambda a: json.dumps(irsa_trust_policy(a[0], a[1], tenant, account))),
+                lambda a: json.dumps(irsa_trust_policy(a[0], a[1], tenant, accounts))),
             tags=tags,
             opts=child,
         )
@@ -302,7 +351,26 @@ class TenantStorage(PlatformComponent):
                 lambda a: json.dumps(s3_tenant_policy(a[0], a[1], refs.region))),
             opts=child,
         )
+        self._pipelines(name, tenant, IRSA_ANNOTATION, role.arn,
+                        kfp_launcher_config(spec.name, target="aws", region=self._region))
         return self._service_account(name, tenant, IRSA_ANNOTATION, role.arn)
+
+    def _pipelines(self, name: str, tenant: str, annotation: str | None, identity: pulumi.Output[str] | None,
+                   launcher: dict[str, str]) -> None:
+        """Pipelines' runs in the tenant's namespace write to its bucket with its identity."""
+        if self._runner is None:
+            return
+        # Written before or after the controllers that would create them (server-side apply
+        # upserts; force takes the fields kubeforge sets).
+        force = {"pulumi.com/patchForce": "true"}
+        if annotation is not None:
+            k8s.core.v1.ServiceAccount(
+                f"{name}-pipeline-runner",
+                metadata=self._meta(self._runner, tenant, {**force, annotation: identity}),
+                opts=self._k8s,
+            )
+        k8s.core.v1.ConfigMap(f"{name}-kfp-launcher", metadata=self._meta(KFP_LAUNCHER, tenant, force),
+                              data=launcher, opts=self._k8s)
 
     def _gcs(self, name: str, tenant: str, spec: TenantBucket, refs: GcpClusterRefs) -> pulumi.Output[str]:
         import pulumi_gcp as gcp  # only on gcp: the provider SDK is slow to import
@@ -350,6 +418,16 @@ class TenantStorage(PlatformComponent):
             member=f"serviceAccount:{refs.workload_pool}[{tenant}/{account}]",
             opts=child,
         )
+        if self._runner is not None:
+            gcp.serviceaccount.IAMMember(
+                f"{name}-pipelines-workload-identity",
+                service_account_id=identity.name,
+                role="roles/iam.workloadIdentityUser",
+                member=f"serviceAccount:{refs.workload_pool}[{tenant}/{self._runner}]",
+                opts=child,
+            )
+        self._pipelines(name, tenant, WORKLOAD_IDENTITY_ANNOTATION, identity.email,
+                        kfp_launcher_config(spec.name, target="gcp"))
         return self._service_account(name, tenant, WORKLOAD_IDENTITY_ANNOTATION, identity.email)
 
     def _credentials(self, name: str, tenant: str, spec: TenantBucket,
@@ -376,4 +454,6 @@ class TenantStorage(PlatformComponent):
             },
             opts=self._k8s,
         )
+        self._pipelines(name, tenant, None, None, kfp_launcher_config(
+            spec.name, target="onprem", endpoint=spec.endpoint, secret=object_store))
         return keys.metadata.name

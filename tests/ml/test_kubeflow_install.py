@@ -23,7 +23,7 @@ from tests.helm_values import assert_values_exist, unknown_value_paths
 
 STACKS = {"local": "local_graph", "aws-prod": "aws_graph", "gcp-prod": "gcp_graph"}
 ML_STACK = ("certManager", "istio", "dex", "oauth2Proxy", "kubeflowCommon", "dashboard", "profiles", "podDefaults",
-            "notebooks", "training", "katib", "kserve", "monitoring")
+            "notebooks", "training", "katib", "kserve", "pipelines", "monitoring")
 
 
 @pytest.fixture(params=list(STACKS))
@@ -241,6 +241,7 @@ APPLY_TIME_NEEDS = {
     "katib": {"namespaces", "istio", "certManager", "training"},
     "monitoring": {"namespaces"},
     "kserve": {"namespaces", "certManager", "istio"},
+    "pipelines": {"namespaces", "istio", "certManager"},
 }
 
 

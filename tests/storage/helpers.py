@@ -45,9 +45,10 @@ def graph_text(graph: ResourceGraph) -> str:
     return json.dumps([[r.inputs, r.options] for r in graph.ordered()] + [graph.outputs], sort_keys=True)
 
 
-def assert_irsa_trust_only(graph: ResourceGraph, role: RecordedResource, subject: str) -> None:
-    """The role's trust policy admits exactly ``subject`` (system:serviceaccount:<ns>:<name>)
-    through the cluster's OIDC provider, with StringEquals: no wildcard can widen it."""
+def assert_irsa_trust_only(graph: ResourceGraph, role: RecordedResource, subject: str | list[str]) -> None:
+    """The role's trust policy admits exactly ``subject`` (system:serviceaccount:<ns>:<name>,
+    or a list of them) through the cluster's OIDC provider, with StringEquals: no wildcard
+    can widen it."""
     (statement,) = statements(document(role, "assumeRolePolicy"))
     oidc = graph.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")[0]
     host = oidc.inputs["url"].removeprefix("https://")

@@ -97,9 +97,11 @@ def test_s3_noncurrent_versions_expire_after_the_configured_days(aws_graph, proj
 
 
 @pytest.mark.parametrize("tenant", TENANTS)
-def test_tenant_role_trusts_only_the_tenants_storage_service_account(aws_graph, tenant):
+def test_tenant_role_trusts_only_the_tenants_storage_and_pipeline_service_accounts(aws_graph, tenant):
+    # With Kubeflow Pipelines installed, its runs' ServiceAccount in the tenant's namespace too.
     role = _child(aws_graph, tenant, "role", "aws:iam/role:Role")
-    assert_irsa_trust_only(aws_graph, role, f"system:serviceaccount:{tenant}:{tenant}-storage")
+    assert_irsa_trust_only(aws_graph, role, [f"system:serviceaccount:{tenant}:{tenant}-storage",
+                                             f"system:serviceaccount:{tenant}:default-editor"])
 
 
 @pytest.mark.parametrize("tenant", TENANTS)
