@@ -20,7 +20,7 @@ from components.ml.notebooks import Notebooks
 from components.monitoring.stack import Monitoring
 from components.ml.pipelines import Pipelines
 from components.ml.serving import Serving
-from components.ml.training import Training
+from components.ml.training import Training, TrainingOperator
 from components.ml.upstream import CentralDashboard, Katib, KubeflowRoles, PodDefaultsWebhook, Profiles
 from components.platform.namespaces import PlatformNamespaces
 from components.scheduling.priority import TenantPriorityClasses
@@ -56,6 +56,7 @@ REGISTRY: tuple[type[PlatformComponent], ...] = (
     CentralDashboard,
     Notebooks,
     Training,
+    TrainingOperator,
     Katib,
     Serving,
     Pipelines,

@@ -110,3 +110,56 @@ class Training(PlatformComponent):
                         namespace=None, labels=labels, spec=torch_runtime_spec(args.torch_image),
                         opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=self.manifests))
         self.register_outputs({"version": args.component.version, "runtime": TORCH_RUNTIME})
+
+
+TRAINING_OPERATOR_DEPLOYMENT = "training-operator"
+TRAINING_OPERATOR_CONTAINER = "training-operator"
+
+
+@dataclass(frozen=True)
+class TrainingOperatorArgs:
+    component: ResolvedComponent
+    """The pinned Training Operator v1 manifests."""
+    provider: k8s.Provider
+    """The cluster's Kubernetes provider."""
+
+
+class TrainingOperator(PlatformComponent):
+    """The Training Operator v1 with Volcano as its gang scheduler: PyTorchJob, TFJob, MPIJob,
+    XGBoostJob, JAXJob, PaddleJob. The distribution's Deployment starts ``/manager`` with no
+    arguments (applications/training-operator/upstream/base/deployment.yaml at 26.03), so
+    gang scheduling is off; a server-side-apply patch adds ``--gang-scheduler-name=volcano``,
+    with which the operator creates a PodGroup per job in ``runPolicy.schedulingPolicy.queue``
+    (default: the namespace's, moved there by Volcano's webhook) and sets the pods' scheduler
+    (cmd/training-operator.v1/main.go at v1.9.2)."""
+
+    key = "trainingOperator"
+    type_token = "kubeforge:ml:TrainingOperator"
+    section = "components.trainingOperator"
+    # The operator exits at start if Volcano's PodGroup CRD is missing (v1.9.2).
+    depends_on = ("namespaces", "volcano")
+    args_type = TrainingOperatorArgs
+    concern = "ml"
+
+    @classmethod
+    def instances(cls, stack: ResolvedStack, cluster: ClusterAccess) -> dict[str, TrainingOperatorArgs]:
+        component = stack.components.get(cls.key)
+        if component is None:
+            return {}
+        return {cls.default_name(): TrainingOperatorArgs(component=component, provider=cluster.provider)}
+
+    def __init__(self, name: str, args: TrainingOperatorArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(name, args, opts)
+        self.manifests = manifest_set(f"{name}-manifests", args.component, provider=args.provider,
+                                      opts=pulumi.ResourceOptions(parent=self))
+        k8s.apps.v1.DeploymentPatch(
+            f"{name}-gang-scheduler",
+            metadata={"name": TRAINING_OPERATOR_DEPLOYMENT, "namespace": args.component.namespace, "annotations": {
+                "pulumi.com/patchForce": "true", "kubeforge.io/training-operator-version": args.component.version}},
+            spec={"template": {"spec": {"containers": [
+                {"name": TRAINING_OPERATOR_CONTAINER, "args": ["--gang-scheduler-name=volcano"]},
+            ]}}},
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=self.manifests),
+        )
+        self.register_outputs({"version": args.component.version})
+

@@ -93,4 +93,4 @@ class Katib(KubeflowApp):
     section = "components.katib"
     depends_on = ("namespaces", "istio", "certManager")
     # Katib's controller watches only the trial kinds whose CRDs exist when it starts.
-    after = ("training",)
+    after = ("training", "trainingOperator")

@@ -85,6 +85,8 @@ class ComponentPin(_CatalogModel):
     """Pod Security Standard enforced on the component's namespace."""
     privileged_because: str | None = None
     """Why the component's pods need the privileged level: required with it."""
+    enabled_by_default: bool = True
+    """False: an alternative a stack opts into with ``components.<key>.enabled: true``."""
     mesh: bool = False
     """The component's pods run in the Istio mesh (sidecars): its namespace is labelled for
     injection where Istio is installed, as the distribution labels kubeflow and kubeflow-system."""
@@ -215,9 +217,14 @@ def load_release(name: str) -> Release:
 
 def component_descriptions() -> dict[str, str]:
     """Every component any release pins, with its description (newest release's wording)."""
-    out: dict[str, str] = {}
+    return {key: description for key, (description, _) in component_defaults().items()}
+
+
+def component_defaults() -> dict[str, tuple[str, bool]]:
+    """Every component any release pins: (description, enabled by default), newest release's."""
+    out: dict[str, tuple[str, bool]] = {}
     for name in available_releases():
-        out.update({key: pin.description for key, pin in load_release(name).components.items()})
+        out.update({key: (pin.description, pin.enabled_by_default) for key, pin in load_release(name).components.items()})
     return dict(sorted(out.items()))
 
 

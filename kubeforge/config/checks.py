@@ -419,6 +419,19 @@ def dns01_solver_matches_target(ctx: SpecContext) -> list[Problem]:
     return []
 
 
+TRAINING_ALTERNATIVES = ("training", "trainingOperator")
+
+
+def one_training_operator(ctx: SpecContext) -> list[Problem]:
+    """Trainer v2 or the Training Operator v1, not both: one way to run training jobs per stack."""
+    enabled = _enabled_pins(ctx)
+    if all(key in enabled for key in TRAINING_ALTERNATIVES):
+        return [ctx.problem("components.trainingOperator.enabled", "Trainer (components.training) and the "
+                            "Training Operator v1 both run training jobs; enable one: set "
+                            "components.training.enabled: false to use the Training Operator", value=True)]
+    return []
+
+
 def demo_user_only_on_local(ctx: SpecContext) -> list[Problem]:
     """The static demo user exists only on the stack named local; others federate a directory."""
     access = ctx.spec.access
@@ -446,6 +459,7 @@ SPEC_CHECKS: tuple[Callable[[SpecContext], list[Problem]], ...] = (
     access_is_configured,
     dns01_solver_matches_target,
     demo_user_only_on_local,
+    one_training_operator,
 )
 
 

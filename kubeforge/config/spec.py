@@ -525,11 +525,12 @@ def _components_spec() -> type[Spec]:
     """``components:``: one block per catalog component, generated from the catalog, so a
     component added to the catalog is configurable (and documented) with no edit here."""
     fields: dict[str, Any] = {}
-    for key, description in catalog.component_descriptions().items():
+    for key, (description, enabled) in catalog.component_defaults().items():
         if key in TOP_LEVEL_COMPONENTS.values():
             continue
         settings = COMPONENT_SPECS.get(key, ComponentSpec)
-        fields[to_snake(key)] = (settings, Field(default_factory=settings, alias=key, description=description))
+        default = settings if enabled else (lambda settings=settings: settings(enabled=False))
+        fields[to_snake(key)] = (settings, Field(default_factory=default, alias=key, description=description))
     model = create_model("ComponentsSpec", __base__=Spec, __doc__="The platform's upstream components.", **fields)
     model.__module__ = __name__
     return model

@@ -289,3 +289,14 @@ def test_demo_user_only_on_local(onprem):
     assert problem.path == "kubeforge:platform.access.identity.demoUser" and "'local'" in problem.message
     assert checks.demo_user_only_on_local(dataclasses.replace(ctx, stack="local")) == []
     assert checks.demo_user_only_on_local(_ctx(_kubeflow(onprem), release=KUBEFLOW_LINE)) == []
+
+
+def test_one_training_operator(onprem):
+    platform = _kubeflow(onprem)
+    assert checks.one_training_operator(_ctx(platform, release=KUBEFLOW_LINE)) == []
+    platform["components"] = {"trainingOperator": {"enabled": True}}
+    (problem,) = checks.one_training_operator(_ctx(platform, release=KUBEFLOW_LINE))
+    assert problem.path == "kubeforge:platform.components.trainingOperator.enabled"
+    assert "components.training.enabled: false" in problem.message
+    platform["components"]["training"] = {"enabled": False}
+    assert checks.one_training_operator(_ctx(platform, release=KUBEFLOW_LINE)) == []

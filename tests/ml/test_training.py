@@ -145,3 +145,25 @@ def test_the_examples_are_documented_in_the_readme():
     for path in EXAMPLES.glob("*.yaml"):
         assert f"examples/{path.name}" in readme, path.name
     assert Path(EXAMPLES).is_dir()
+
+
+def test_the_training_operator_is_off_by_default(local_graph):
+    assert not [r for r in local_graph.ordered() if r.type == "kubeforge:ml:TrainingOperator"]
+
+
+def test_the_training_operator_instead_of_trainer_gang_schedules_with_volcano(project, tenant_spec):
+    from tests.conftest import IDENTITY_SECRET, kubeflow_platform
+
+    platform = kubeflow_platform()
+    platform["components"] = {"training": {"enabled": False}, "trainingOperator": {"enabled": True}}
+    graph = project.stack(platform, extra=IDENTITY_SECRET).tenant("team-a", tenant_spec).preview()
+    assert not graph.of_type("kubernetes:trainer.kubeflow.org/v1alpha1:ClusterTrainingRuntime")
+    (patch,) = [p for p in graph.of_type("kubernetes:apps/v1:DeploymentPatch")
+                if p.inputs["metadata"]["name"] == "training-operator"]
+    (container,) = patch.inputs["spec"]["template"]["spec"]["containers"]
+    assert container == {"name": "training-operator", "args": ["--gang-scheduler-name=volcano"]}
+    manifests = graph.named("training-operator-manifests")
+    assert manifests.urn in patch.dependencies
+    volcano = {r.urn for r in graph.children(graph.named("volcano").urn)}
+    assert volcano & set(graph.named("training-operator").dependencies)
+    assert graph.named("training-operator-manifests").urn in graph.named("katib").dependencies
