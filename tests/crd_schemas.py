@@ -42,10 +42,8 @@ def _strict(schema: Any) -> Any:
 PINNED_EXTRA = ("trainer-v2.1.0",)
 
 
-@lru_cache(maxsize=None)
-def _schemas() -> dict[tuple[str, str, str], dict]:
+def _load(paths) -> dict[tuple[str, str, str], dict]:
     out = {}
-    paths = sorted(CRDS.glob("*.yaml")) + [p for d in PINNED_EXTRA for p in sorted((CRDS / "extra" / d).glob("*.yaml"))]
     for path in paths:
         doc = yaml.safe_load(path.read_text())
         group, kind = doc["spec"]["group"], doc["spec"]["names"]["kind"]
@@ -63,17 +61,14 @@ def _schemas() -> dict[tuple[str, str, str], dict]:
 
 
 @lru_cache(maxsize=None)
+def _schemas() -> dict[tuple[str, str, str], dict]:
+    return _load([*sorted(CRDS.glob("*.yaml")),
+                  *(p for d in PINNED_EXTRA for p in sorted((CRDS / "extra" / d).glob("*.yaml")))])
+
+
+@lru_cache(maxsize=None)
 def _extra_schemas(directory: str) -> dict[tuple[str, str, str], dict]:
-    out = {}
-    for path in sorted((CRDS / "extra" / directory).glob("*.yaml")):
-        doc = yaml.safe_load(path.read_text())
-        group, kind = doc["spec"]["group"], doc["spec"]["names"]["kind"]
-        for version in doc["spec"]["versions"]:
-            schema = copy.deepcopy(version["schema"]["openAPIV3Schema"])
-            properties = schema.setdefault("properties", {})
-            properties["metadata"] = {"type": "object"}
-            out[(group, version["name"], kind)] = _strict(schema)
-    return out
+    return _load(sorted((CRDS / "extra" / directory).glob("*.yaml")))
 
 
 def validate_custom_resource(obj: dict, extra: str | None = None) -> None:
