@@ -121,6 +121,10 @@ class GpuOperator(PlatformComponent):
     type_token = "kubeforge:gpu:GpuOperator"
     section = "components.gpuOperator"
     depends_on = ("namespaces",)
+    # The Operator creates the DCGM exporter's ServiceMonitor only if the Prometheus
+    # Operator's CRD exists when it reconciles, and stops reconciling once the node states
+    # are ready (controllers/object_controls.go at v26.7.0): the monitoring stack first.
+    after = ("monitoring",)
     args_type = GpuOperatorArgs
     concern = "gpu"
 

@@ -127,5 +127,10 @@ class Monitoring(PlatformComponent):
                                 namespace=args.volcano_namespace, labels=labels, spec=monitor_spec, opts=after_crds)
         self.register_outputs({"version": args.component.version})
 
+    def ready(self) -> list[pulumi.Resource]:
+        # Dependents (the GPU Operator) need the Prometheus Operator's CRDs, which come with
+        # the release, not kubeforge's dashboards and rules.
+        return [self.release]
+
     def stack_outputs(self) -> dict[str, pulumi.Output]:
         return {"grafanaAdminPassword": self.grafana_password}

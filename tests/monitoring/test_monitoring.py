@@ -160,3 +160,12 @@ def test_the_gpu_operators_exporter_values_are_in_its_chart(local_graph):
     exporter = {"dcgmExporter": release.inputs["values"]["dcgmExporter"]}
     assert_values_exist(exporter, REFERENCE / "charts" / "gpu-operator" / "v26.7.0" / "values.yaml", COMMENTED)
     assert not [k for k in exporter["dcgmExporter"]["config"] if k != "name"]
+
+
+def test_the_gpu_operator_starts_after_the_prometheus_operators_crds(local_graph):
+    release = next(r for r in local_graph.of_type("kubernetes:helm.sh/v3:Release")
+                   if r.inputs["name"] == "kube-prometheus-stack")
+    operator = local_graph.named("gpu-operator")
+    assert release.urn in operator.dependencies
+    # Only the release: not kubeforge's dashboards or rules.
+    assert local_graph.named("monitoring-rules").urn not in operator.dependencies
