@@ -142,7 +142,7 @@ def test_the_example_naming_another_tenants_queue_is_rejected():
 
 def test_the_examples_are_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text()
-    for path in EXAMPLES.glob("*.yaml"):
+    for path in [*EXAMPLES.glob("*.yaml"), *EXAMPLES.glob("*.py")]:
         assert f"examples/{path.name}" in readme, path.name
     assert Path(EXAMPLES).is_dir()
 
