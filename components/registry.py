@@ -31,6 +31,7 @@ from components.storage.nfs import NfsNas
 from components.storage.seaweedfs import SeaweedFsStore
 from components.storage.tenant import TenantStorage
 from components.tenancy.queue_policy import TenantQueuePolicy
+from components.tenancy.route_policy import TenantRoutePolicy
 from components.tenancy.tenant import TenantNamespace
 
 REGISTRY: tuple[type[PlatformComponent], ...] = (
@@ -47,6 +48,7 @@ REGISTRY: tuple[type[PlatformComponent], ...] = (
     TenantStorage,
     TenantQueuePolicy,
     CertManager,
+    TenantRoutePolicy,
     Istio,
     IngressGateway,
     Login,

@@ -54,12 +54,13 @@ def test_the_triton_runtime_runs_the_catalogs_image_on_a_gpu(local_graph):
 def test_the_runtime_and_the_example_validate_against_kserves_crds(extra):
     validate_custom_resource({"apiVersion": "serving.kserve.io/v1alpha1", "kind": "ClusterServingRuntime",
                               "metadata": {"name": TRITON_RUNTIME}, "spec": triton_runtime_spec("x:1")}, extra)
-    example = yaml.safe_load((ROOT / "examples" / "serve-triton-gpu.yaml").read_text())
-    validate_custom_resource(example, extra)
+    service, route = yaml.safe_load_all((ROOT / "examples" / "serve-triton-gpu.yaml").read_text())
+    validate_custom_resource(service, extra)
+    validate_custom_resource(route)
 
 
 def test_the_example_uses_kubeforges_runtime_one_gpu_and_the_tenants_nas():
-    example = yaml.safe_load((ROOT / "examples" / "serve-triton-gpu.yaml").read_text())
+    example, _ = yaml.safe_load_all((ROOT / "examples" / "serve-triton-gpu.yaml").read_text())
     model = example["spec"]["predictor"]["model"]
     assert model["runtime"] == TRITON_RUNTIME
     assert model["resources"]["limits"]["nvidia.com/gpu"] == "1"

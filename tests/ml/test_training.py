@@ -94,6 +94,7 @@ def test_the_katib_schema_check_refuses_a_misspelt_field():
 
 
 def test_no_example_names_an_image_the_catalog_does_not_pin():
+    # The examples' own images: pipeline.py's is checked on its compiled form (test_example_pipeline).
     images = [line.split("image:", 1)[1].strip() for path in EXAMPLES.glob("*.yaml")
               for line in path.read_text().splitlines() if line.strip().startswith("image:")]
     assert images == []  # they run on the runtime's catalog image
