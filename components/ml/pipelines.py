@@ -11,6 +11,13 @@ the runs' ServiceAccount, or on-prem the tenant's keys: a tenant's credentials r
 bucket only, as the storage tests evaluate on the generated IAM policies. On-prem without
 tenant keys (``kubeforge:objectStoreCredentials``), runs keep the distribution's SeaweedFS
 prefix per namespace.
+
+Not offered yet: a managed database (RDS, Cloud SQL) instead of the distribution's in-cluster
+MySQL (mysql:8.4, PVC mysql-pv-claim 20Gi). What it takes, read at 26.03 / KFP 2.16.0: the
+ConfigMap ``pipeline-install-config`` keys ``mysqlHost``/``mysqlPort`` (API server) and
+``dbHost``/``dbPort`` (cache server, MLMD), the Secret ``mysql-secret`` (``username``,
+``password``), a user allowed to CREATE DATABASE (the API server creates ``mlpipeline``), and
+``mysql_native_password`` on the server, which MLMD needs and MySQL 8.4 turns off by default.
 """
 
 from __future__ import annotations
