@@ -157,6 +157,11 @@ class CertManager(PlatformComponent):
         self.register_outputs({"version": self.release.version, "clusterIssuer": CLUSTER_ISSUER
                                if self.cluster_issuer is not None else None})
 
+    def ready(self) -> list[pulumi.Resource]:
+        # Dependents need cert-manager's CRDs and webhook (the release). A Certificate may
+        # name the ClusterIssuer before it exists: cert-manager issues it once it does.
+        return [self.release]
+
     def _route53_role(self, name: str, access: AccessSpec, refs: AwsClusterRefs, namespace: str) -> pulumi.Output[str]:
         import pulumi_aws as aws
 

@@ -233,7 +233,12 @@ class TenantNamespace(PlatformComponent):
         if args.pod_defaults:
             self._pod_defaults(name, in_ns)
         self.namespace_name = ns.metadata.name
+        self._ns = ns
         self.register_outputs({"namespace": self.namespace_name})
+
+    def ready(self) -> list[pulumi.Resource]:
+        # The tenant's storage needs the namespace only, not the quota, policies or Profile.
+        return [self._ns]
 
     def _meta(self, suffix: str) -> k8s.meta.v1.ObjectMetaArgs:
         return k8s.meta.v1.ObjectMetaArgs(name=f"{self._args.name}-{suffix}", namespace=self._args.name,
