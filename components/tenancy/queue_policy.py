@@ -21,10 +21,10 @@ import pulumi_kubernetes as k8s
 from components.component import ClusterAccess, PlatformComponent
 from components.labels import recommended_labels
 from components.labels import TENANT_LABEL
+from components.tenancy.admission import tenant_admission_policy
 from kubeforge.config.resolved import ResolvedStack
 
 POLICY_NAME = "kubeforge-tenant-queue"
-TENANT_NAMESPACES = {"matchExpressions": [{"key": TENANT_LABEL, "operator": "Exists"}]}
 
 # CEL, evaluated by the API server for every matching request; tests evaluate the same
 # strings (tests/tenancy/test_queue_policy.py).
@@ -77,32 +77,14 @@ class TenantQueuePolicy(PlatformComponent):
     def __init__(self, name: str, args: TenantQueuePolicyArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
         labels = recommended_labels(name=POLICY_NAME, instance=name, component=self.concern)
-        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        policy = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
-            f"{name}-policy",
-            metadata={"name": POLICY_NAME, "labels": labels},
-            spec={
-                # Fail closed: if the policy cannot be evaluated, the request is refused.
-                "failurePolicy": "Fail",
-                "matchConstraints": {
-                    "namespaceSelector": TENANT_NAMESPACES,
-                    "resourceRules": [
-                        {"apiGroups": ["scheduling.volcano.sh"], "apiVersions": ["*"], "resources": ["podgroups"],
-                         "operations": ["CREATE", "UPDATE"]},
-                        {"apiGroups": ["batch.volcano.sh"], "apiVersions": ["*"], "resources": ["jobs"],
-                         "operations": ["CREATE", "UPDATE"]},
-                    ],
-                },
-                "variables": VARIABLES,
-                "validations": VALIDATIONS,
-            },
-            opts=child,
-        )
-        k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
-            f"{name}-binding",
-            metadata={"name": POLICY_NAME, "labels": labels},
-            spec={"policyName": POLICY_NAME, "validationActions": ["Deny"],
-                  "matchResources": {"namespaceSelector": TENANT_NAMESPACES}},
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[policy]),
+        tenant_admission_policy(
+            name, policy_name=POLICY_NAME, labels=labels, provider=args.provider, parent=self,
+            resource_rules=[
+                {"apiGroups": ["scheduling.volcano.sh"], "apiVersions": ["*"], "resources": ["podgroups"],
+                 "operations": ["CREATE", "UPDATE"]},
+                {"apiGroups": ["batch.volcano.sh"], "apiVersions": ["*"], "resources": ["jobs"],
+                 "operations": ["CREATE", "UPDATE"]},
+            ],
+            variables=VARIABLES, validations=VALIDATIONS,
         )
         self.register_outputs({"policy": POLICY_NAME})

@@ -24,12 +24,12 @@ import pulumi_kubernetes as k8s
 
 from components.access.gateway import gateway_reference
 from components.component import ClusterAccess, PlatformComponent
-from components.labels import TENANT_LABEL, recommended_labels
+from components.labels import recommended_labels
+from components.tenancy.admission import tenant_admission_policy
 from kubeforge.config.resolved import ResolvedStack
 
 POLICY_NAME = "kubeforge-tenant-routes"
 SERVING_PREFIX = "/serving/"
-TENANT_NAMESPACES = {"matchExpressions": [{"key": TENANT_LABEL, "operator": "Exists"}]}
 
 
 def variables(gateway: str) -> list[dict[str, str]]:
@@ -98,28 +98,11 @@ class TenantRoutePolicy(PlatformComponent):
     def __init__(self, name: str, args: TenantRoutePolicyArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
         labels = recommended_labels(name=POLICY_NAME, instance=name, component=self.concern)
-        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        policy = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
-            f"{name}-policy",
-            metadata={"name": POLICY_NAME, "labels": labels},
-            spec={
-                "failurePolicy": "Fail",
-                "matchConstraints": {
-                    "namespaceSelector": TENANT_NAMESPACES,
-                    "resourceRules": [{"apiGroups": ["networking.istio.io"], "apiVersions": ["*"],
-                                       "resources": ["virtualservices"], "operations": ["CREATE", "UPDATE"]}],
-                },
-                "variables": variables(args.gateway),
-                "validations": validations(args.gateway),
-            },
-            opts=child,
-        )
-        binding = k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
-            f"{name}-binding",
-            metadata={"name": POLICY_NAME, "labels": labels},
-            spec={"policyName": POLICY_NAME, "validationActions": ["Deny"],
-                  "matchResources": {"namespaceSelector": TENANT_NAMESPACES}},
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[policy]),
+        binding = tenant_admission_policy(
+            name, policy_name=POLICY_NAME, labels=labels, provider=args.provider, parent=self,
+            resource_rules=[{"apiGroups": ["networking.istio.io"], "apiVersions": ["*"],
+                             "resources": ["virtualservices"], "operations": ["CREATE", "UPDATE"]}],
+            variables=variables(args.gateway), validations=validations(args.gateway),
         )
         # Only once the policy holds: editors may write VirtualServices (aggregated into
         # kubeflow-edit, and so kubeflow-admin).
