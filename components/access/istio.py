@@ -35,14 +35,13 @@ class IstioArgs:
     """The pinned Istio charts: base, cni, istiod, gateway."""
     cni: bool
     """Run the Istio CNI node agent instead of privileged init containers."""
-    platform: str | None
-    """Istio's platform profile: ``gke`` on GKE (CNI binaries live in /home/kubernetes/bin)."""
     access: AccessSpec
     """How the ingress gateway is exposed."""
     login_service: str | None
     """oauth2-proxy's Service (FQDN) when it is installed: the mesh's ext_authz provider."""
     target: str
-    """aws, gcp or onprem: how an internal load balancer is asked for."""
+    """aws, gcp or onprem: how an internal load balancer is asked for, and where CNI binaries
+    live (GKE: /home/kubernetes/bin)."""
     provider: k8s.Provider
     """The cluster's Kubernetes provider."""
 
@@ -87,7 +86,7 @@ def istiod_values(*, cni: bool, oauth2_proxy_service: str | None) -> dict[str, A
     return values
 
 
-def cni_values(platform: str | None) -> dict[str, Any]:
+def cni_values(target: str) -> dict[str, Any]:
     """The CNI node agent, chained onto the cluster's CNI (the VPC CNI on EKS, GKE's own).
 
     On GKE the CNI binary directory is /home/kubernetes/bin, and system-node-critical pods
@@ -95,7 +94,7 @@ def cni_values(platform: str | None) -> dict[str, Any]:
     Ref: https://istio.io/latest/docs/ambient/install/platform-prerequisites/#google-kubernetes-engine-gke
     """
     values: dict[str, Any] = {"chained": True}
-    if platform == "gke":
+    if target == "gcp":
         # What the chart's gke platform profile sets, spelt out: the profile's own bin-dir
         # detection reads the server version, which a rendered chart does not have
         # (manifests/charts/istio-cni/templates/daemonset.yaml at 1.28.0).
@@ -142,7 +141,6 @@ class Istio(PlatformComponent):
         return {cls.default_name(): IstioArgs(
             component=component,
             cni=getattr(component.settings, "cni", True),
-            platform="gke" if stack.target == "gcp" else None,
             access=stack.access,
             login_service=login_service(stack),
             target=stack.target,
@@ -159,7 +157,7 @@ class Istio(PlatformComponent):
         ready: list[pulumi.Resource] = [self.base]
         if args.cni:
             ready.append(helm_release(f"{name}-cni", component, chart="cni", release_name="istio-cni",
-                                      values=cni_values(args.platform), overrides=False, provider=args.provider,
+                                      values=cni_values(args.target), overrides=False, provider=args.provider,
                                       opts=after_crds))
         self.istiod = helm_release(
             f"{name}-istiod", component, chart="istiod", release_name="istiod",

@@ -12,6 +12,11 @@ GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"
 # https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/NodeConfig#NodeTaint
 CLOUD_GPU_TAINT = {**GPU_TAINT, "effect": "NO_SCHEDULE"}
 
+
+def gpu_toleration() -> dict[str, str]:
+    """The pod toleration of :data:`GPU_TAINT` (a fresh dict each time)."""
+    return {"key": GPU_TAINT["key"], "operator": "Equal", "value": GPU_TAINT["value"], "effect": GPU_TAINT["effect"]}
+
 POOL_LABEL = "kubeforge.io/node-pool"
 GPU_MODEL_LABEL = "kubeforge.io/gpu-model"
 GPU_DRIVER_LABEL = "kubeforge.io/gpu-driver"

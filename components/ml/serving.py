@@ -23,7 +23,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.access.gateway import GATEWAY_NAME
-from components.cluster.gpu_nodes import GPU_TAINT
+from components.cluster.gpu_nodes import gpu_toleration
 from components.component import ClusterAccess, PlatformComponent
 from components.helm import custom_resource, manifest_set
 from components.labels import recommended_labels
@@ -77,8 +77,7 @@ def triton_runtime_spec(image: str) -> dict[str, Any]:
             for name, version in (("tensorrt", "8"), ("onnx", "1"), ("pytorch", "1"), ("triton", "2"))
         ],
         "protocolVersions": ["v2", "grpc-v2"],
-        "tolerations": [{"key": GPU_TAINT["key"], "operator": "Equal", "value": GPU_TAINT["value"],
-                         "effect": GPU_TAINT["effect"]}],
+        "tolerations": [gpu_toleration()],
         "containers": [{
             "name": "kserve-container",
             "image": image,

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.cluster.gpu_nodes import GPU_TAINT, POOL_LABEL
+from components.cluster.gpu_nodes import POOL_LABEL, gpu_toleration
 from kubeforge.catalog import WorkloadImage
 from kubeforge.config.resolved import ResolvedStack
 
@@ -130,8 +130,7 @@ def _gpu_tolerations(stack: ResolvedStack) -> list[dict[str, Any]]:
     return [{
         "groupKey": GPU_TOLERATION_GROUP,
         "displayName": "NVIDIA GPU nodes (tolerate their taint)",
-        "tolerations": [{"key": GPU_TAINT["key"], "operator": "Equal", "value": GPU_TAINT["value"],
-                         "effect": GPU_TAINT["effect"]}],
+        "tolerations": [gpu_toleration()],
     }]
 
 

@@ -26,10 +26,11 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cluster.gpu_nodes import GPU_TAINT
+from components.cluster.gpu_nodes import gpu_toleration
 from components.component import ClusterAccess, PlatformComponent
 from components.helm import custom_resource, manifest_set
 from components.labels import recommended_labels
+from components.ml.upstream import KubeflowApp, KubeflowAppArgs
 from kubeforge.config.resolved import ResolvedComponent, ResolvedStack
 
 TORCH_RUNTIME = "kubeforge-torch-distributed"
@@ -53,8 +54,7 @@ def torch_runtime_spec(image: str) -> dict[str, Any]:
         "metadata": {"annotations": {"sidecar.istio.io/inject": "false"}},
         "spec": {
             "schedulerName": "volcano",
-            "tolerations": [{"key": GPU_TAINT["key"], "operator": "Equal", "value": GPU_TAINT["value"],
-                             "effect": GPU_TAINT["effect"]}],
+            "tolerations": [gpu_toleration()],
             "containers": [{"name": "node", "image": image}],
         },
     }
@@ -116,15 +116,7 @@ TRAINING_OPERATOR_DEPLOYMENT = "training-operator"
 TRAINING_OPERATOR_CONTAINER = "training-operator"
 
 
-@dataclass(frozen=True)
-class TrainingOperatorArgs:
-    component: ResolvedComponent
-    """The pinned Training Operator v1 manifests."""
-    provider: k8s.Provider
-    """The cluster's Kubernetes provider."""
-
-
-class TrainingOperator(PlatformComponent):
+class TrainingOperator(KubeflowApp):
     """The Training Operator v1 with Volcano as its gang scheduler: PyTorchJob, TFJob, MPIJob,
     XGBoostJob, JAXJob, PaddleJob. The distribution's Deployment starts ``/manager`` with no
     arguments (applications/training-operator/upstream/base/deployment.yaml at 26.03), so
@@ -138,20 +130,9 @@ class TrainingOperator(PlatformComponent):
     section = "components.trainingOperator"
     # The operator exits at start if Volcano's PodGroup CRD is missing (v1.9.2).
     depends_on = ("namespaces", "volcano")
-    args_type = TrainingOperatorArgs
-    concern = "ml"
 
-    @classmethod
-    def instances(cls, stack: ResolvedStack, cluster: ClusterAccess) -> dict[str, TrainingOperatorArgs]:
-        component = stack.components.get(cls.key)
-        if component is None:
-            return {}
-        return {cls.default_name(): TrainingOperatorArgs(component=component, provider=cluster.provider)}
-
-    def __init__(self, name: str, args: TrainingOperatorArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: KubeflowAppArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
-        self.manifests = manifest_set(f"{name}-manifests", args.component, provider=args.provider,
-                                      opts=pulumi.ResourceOptions(parent=self))
         k8s.apps.v1.DeploymentPatch(
             f"{name}-gang-scheduler",
             metadata={"name": TRAINING_OPERATOR_DEPLOYMENT, "namespace": args.component.namespace, "annotations": {
@@ -161,5 +142,4 @@ class TrainingOperator(PlatformComponent):
             ]}}},
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=self.manifests),
         )
-        self.register_outputs({"version": args.component.version})
 

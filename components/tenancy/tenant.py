@@ -19,7 +19,7 @@ from typing import Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cluster.gpu_nodes import GPU_TAINT
+from components.cluster.gpu_nodes import gpu_toleration
 from components.component import ClusterAccess, PlatformComponent
 from components.labels import TENANT_LABEL, recommended_labels
 from components.storage.tenant import object_store_name, service_account_name
@@ -462,8 +462,7 @@ class TenantNamespace(PlatformComponent):
             defaults["gpu"] = {
                 "desc": "Run on the GPU nodes (tolerate their taint)",
                 "selector": {"matchLabels": {"kubeforge.io/gpu": "true"}},
-                "tolerations": [{"key": GPU_TAINT["key"], "operator": "Equal", "value": GPU_TAINT["value"],
-                                 "effect": GPU_TAINT["effect"]}],
+                "tolerations": [gpu_toleration()],
             }
         if args.nas_storage_class and args.spec.storage.nas:
             defaults["nas"] = {
