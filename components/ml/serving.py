@@ -1,4 +1,4 @@
-"""KServe from the distribution's manifests, in raw deployment mode, with kubeforge's GPU runtime.
+"""KServe from the distribution's manifests, in raw deployment mode, with kubeforge's GPU runtimes.
 
 The distribution configures KServe for Knative (``defaultDeploymentMode: Serverless`` in the
 ``inferenceservice-config`` ConfigMap, applications/kserve/kserve/kserve_kubeflow.yaml at
@@ -31,6 +31,7 @@ from kubeforge.config.resolved import ResolvedComponent, ResolvedStack
 
 CONFIG_MAP = "inferenceservice-config"
 TRITON_RUNTIME = "kubeforge-triton"
+VLLM_RUNTIME = "kubeforge-huggingface-vllm"
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class ServingArgs:
     """The pinned KServe and models web app manifests."""
     triton_image: str
     """The catalog's Triton image (exact tag, CUDA checked against every GPU pool)."""
+    vllm_image: str
+    """The catalog's KServe Hugging Face server GPU image, with vLLM (exact tag, CUDA checked)."""
     gateway_namespace: str
     """Kubeflow's namespace, where the platform's Gateway lives."""
     provider: k8s.Provider
@@ -89,15 +92,46 @@ def triton_runtime_spec(image: str) -> dict[str, Any]:
     }
 
 
-def serving_image(stack: ResolvedStack) -> str:
-    images = [i for i in stack.release.images.values() if i.role == "serving" and "tritonserver" in i.image]
+def vllm_runtime_spec(image: str) -> dict[str, Any]:
+    """KServe's Hugging Face server on one GPU with its vLLM backend; the GPU nodes' taint tolerated.
+
+    The distribution's ``kserve-huggingfaceserver`` runs the CPU image and stays the one
+    auto-selected for the ``huggingface`` format; this runtime holds a GPU, so a model asks
+    for it by name (``runtime: kubeforge-huggingface-vllm``).
+    Ref: kserve v0.16.0 python/huggingfaceserver/huggingfaceserver/__main__.py (``--backend``
+    auto|vllm|huggingface; vLLM 0.9.2 in python/huggingface_server.Dockerfile, published as
+    ``kserve/huggingfaceserver:<tag>-gpu`` by .github/workflows/huggingface-docker-publish.yml);
+    https://kserve.github.io/website/docs/model-serving/generative-inference/overview"""
+    return {
+        "annotations": {"prometheus.kserve.io/port": "8080", "prometheus.kserve.io/path": "/metrics"},
+        "supportedModelFormats": [{"name": "huggingface", "version": "1", "autoSelect": False}],
+        "protocolVersions": ["v2", "v1"],
+        "tolerations": [gpu_toleration()],
+        "containers": [{
+            "name": "kserve-container",
+            "image": image,
+            "args": ["--model_name={{.Name}}", "--backend=vllm"],
+            "resources": {"requests": {"cpu": "2", "memory": "16Gi", "nvidia.com/gpu": "1"},
+                          "limits": {"cpu": "8", "memory": "64Gi", "nvidia.com/gpu": "1"}},
+            "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                                "privileged": False, "runAsNonRoot": True},
+            # vLLM's workers share tensors through /dev/shm (as the distribution's runtime mounts it).
+            "volumeMounts": [{"name": "devshm", "mountPath": "/dev/shm"}],
+        }],
+        "volumes": [{"name": "devshm", "emptyDir": {"medium": "Memory", "sizeLimit": "16Gi"}}],
+    }
+
+
+def serving_image(stack: ResolvedStack, server: str) -> str:
+    """The catalog's serving image whose repository names ``server`` (tritonserver, huggingfaceserver)."""
+    images = [i for i in stack.release.images.values() if i.role == "serving" and server in i.image.split(":")[0]]
     if not images:
-        raise ValueError(f"catalog release {stack.release.release} offers no Triton serving image")
+        raise ValueError(f"catalog release {stack.release.release} offers no {server} serving image")
     return images[0].image
 
 
 class Serving(PlatformComponent):
-    """KServe (raw deployment) and its models web app, with a Triton runtime on GPUs."""
+    """KServe (raw deployment) and its models web app, with Triton and vLLM runtimes on GPUs."""
 
     key = "kserve"
     type_token = "kubeforge:ml:Serving"
@@ -113,7 +147,8 @@ class Serving(PlatformComponent):
         if component is None:
             return {}
         return {cls.default_name(): ServingArgs(
-            component=component, triton_image=serving_image(stack),
+            component=component, triton_image=serving_image(stack, "tritonserver"),
+            vllm_image=serving_image(stack, "huggingfaceserver"),
             gateway_namespace=stack.components["kubeflowCommon"].namespace, provider=cluster.provider,
         )}
 
@@ -136,4 +171,7 @@ class Serving(PlatformComponent):
         custom_resource(f"{name}-triton", "serving.kserve.io/v1alpha1", "ClusterServingRuntime", name=TRITON_RUNTIME,
                         namespace=None, labels=recommended_labels(name="kserve", instance=name, component=self.concern),
                         spec=triton_runtime_spec(args.triton_image), opts=after)
-        self.register_outputs({"version": args.component.version, "runtime": TRITON_RUNTIME})
+        custom_resource(f"{name}-vllm", "serving.kserve.io/v1alpha1", "ClusterServingRuntime", name=VLLM_RUNTIME,
+                        namespace=None, labels=recommended_labels(name="kserve", instance=name, component=self.concern),
+                        spec=vllm_runtime_spec(args.vllm_image), opts=after)
+        self.register_outputs({"version": args.component.version, "runtimes": [TRITON_RUNTIME, VLLM_RUNTIME]})

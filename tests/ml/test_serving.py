@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from components.cluster.gpu_nodes import GPU_TAINT
-from components.ml.serving import CONFIG_MAP, TRITON_RUNTIME, triton_runtime_spec
+from components.ml.serving import CONFIG_MAP, TRITON_RUNTIME, VLLM_RUNTIME, triton_runtime_spec, vllm_runtime_spec
 from kubeforge.config.loader import load_stack
 from tests.conftest import ROOT
 from tests.crd_schemas import validate_custom_resource
@@ -40,20 +40,33 @@ def test_the_config_is_patched_after_kserves_manifests(local_graph):
     assert len(manifests) == 2 and manifests <= set(patch.dependencies)
 
 
-def test_the_triton_runtime_runs_the_catalogs_image_on_a_gpu(local_graph):
+@pytest.mark.parametrize(("runtime_name", "server"), [(TRITON_RUNTIME, "nvcr.io/nvidia/tritonserver"),
+                                                      (VLLM_RUNTIME, "kserve/huggingfaceserver")])
+def test_each_gpu_runtime_runs_the_catalogs_cuda_image_on_one_gpu(local_graph, runtime_name, server):
     stack = load_stack("local", ROOT)
-    (runtime,) = local_graph.of_type("kubernetes:serving.kserve.io/v1alpha1:ClusterServingRuntime")
+    runtimes = {r.inputs["metadata"]["name"]: r
+                for r in local_graph.of_type("kubernetes:serving.kserve.io/v1alpha1:ClusterServingRuntime")}
+    assert set(runtimes) == {TRITON_RUNTIME, VLLM_RUNTIME}
+    runtime = runtimes[runtime_name]
     (container,) = runtime.inputs["spec"]["containers"]
     (image,) = [i for i in stack.release.images.values() if i.image == container["image"]]
-    assert image.role == "serving" and image.cuda
+    assert image.image.startswith(server + ":") and image.role == "serving" and image.cuda
     assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
     assert runtime.inputs["spec"]["tolerations"][0]["key"] == GPU_TAINT["key"]
 
 
+def test_the_vllm_runtime_is_asked_for_by_name_and_uses_the_vllm_backend():
+    spec = vllm_runtime_spec("kserve/huggingfaceserver:v0.16.0-gpu")
+    # The distribution's CPU runtime stays the default for the format: a GPU is never taken unasked.
+    assert spec["supportedModelFormats"] == [{"name": "huggingface", "version": "1", "autoSelect": False}]
+    assert "--backend=vllm" in spec["containers"][0]["args"]
+
+
 @pytest.mark.parametrize("extra", NEIGHBOURS, ids=["v0.15.2", "v0.20.0"])
-def test_the_runtime_and_the_example_validate_against_kserves_crds(extra):
-    validate_custom_resource({"apiVersion": "serving.kserve.io/v1alpha1", "kind": "ClusterServingRuntime",
-                              "metadata": {"name": TRITON_RUNTIME}, "spec": triton_runtime_spec("x:1")}, extra)
+def test_the_runtimes_and_the_example_validate_against_kserves_crds(extra):
+    for name, spec in ((TRITON_RUNTIME, triton_runtime_spec("x:1")), (VLLM_RUNTIME, vllm_runtime_spec("x:1"))):
+        validate_custom_resource({"apiVersion": "serving.kserve.io/v1alpha1", "kind": "ClusterServingRuntime",
+                                  "metadata": {"name": name}, "spec": spec}, extra)
     service, route = yaml.safe_load_all((ROOT / "examples" / "serve-triton-gpu.yaml").read_text())
     validate_custom_resource(service, extra)
     validate_custom_resource(route)
