@@ -19,7 +19,7 @@ from components.gpu.operator import GpuOperator
 from components.ml.notebooks import Notebooks
 from components.monitoring.stack import Monitoring
 from components.ml.pipelines import Pipelines
-from components.ml.serving import Serving
+from components.ml.serving import KnativeServing, Serving
 from components.ml.training import Training, TrainingOperator
 from components.ml.upstream import CentralDashboard, Katib, KubeflowRoles, PodDefaultsWebhook, Profiles
 from components.platform.namespaces import PlatformNamespaces
@@ -60,6 +60,7 @@ REGISTRY: tuple[type[PlatformComponent], ...] = (
     Training,
     TrainingOperator,
     Katib,
+    KnativeServing,
     Serving,
     Pipelines,
     Monitoring,

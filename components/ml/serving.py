@@ -1,10 +1,12 @@
-"""KServe from the distribution's manifests, in raw deployment mode, with kubeforge's GPU runtimes.
+"""KServe from the distribution's manifests, raw deployment by default, with kubeforge's GPU runtimes.
 
 The distribution configures KServe for Knative (``defaultDeploymentMode: Serverless`` in the
 ``inferenceservice-config`` ConfigMap, applications/kserve/kserve/kserve_kubeflow.yaml at
-26.03), which kubeforge does not install: kubeforge makes raw deployment ("Standard" in
-v0.16.0; the ConfigMap's own documentation) the default, so an InferenceService becomes a
-Deployment and a Service in the tenant's namespace, gang- and queue-free like any pod.
+26.03). kubeforge makes raw deployment ("Standard" in v0.16.0; the ConfigMap's own
+documentation) the default, so an InferenceService becomes a Deployment and a Service in the
+tenant's namespace, and needs no Knative. ``components.kserve.deploymentMode: Serverless``
+installs Knative Serving from the distribution's manifests (:class:`KnativeServing`) and
+makes that the default: a model scales to zero between requests.
 KServe's per-model Ingress (plain HTTP on ``<model>-<namespace>.<ingressDomain>``) is turned
 off: a model is reached inside the cluster at ``<name>-predictor.<namespace>`` until the
 platform's gateway routes to models (docs/UPGRADE.md, known limits).
@@ -27,6 +29,7 @@ from components.cluster.gpu_nodes import gpu_toleration
 from components.component import ClusterAccess, PlatformComponent
 from components.helm import custom_resource, manifest_set
 from components.labels import recommended_labels
+from components.ml.upstream import KubeflowApp
 from kubeforge.config.resolved import ResolvedComponent, ResolvedStack
 
 CONFIG_MAP = "inferenceservice-config"
@@ -44,12 +47,14 @@ class ServingArgs:
     """The catalog's KServe Hugging Face server GPU image, with vLLM (exact tag, CUDA checked)."""
     gateway_namespace: str
     """Kubeflow's namespace, where the platform's Gateway lives."""
+    deployment_mode: str
+    """components.kserve.deploymentMode: Standard (raw deployment) or Serverless (Knative)."""
     provider: k8s.Provider
     """The cluster's Kubernetes provider."""
 
 
-def deploy_config() -> dict[str, Any]:
-    return {"defaultDeploymentMode": "Standard"}
+def deploy_config(mode: str) -> dict[str, Any]:
+    return {"defaultDeploymentMode": mode}
 
 
 def ingress_config(gateway_namespace: str) -> dict[str, Any]:
@@ -130,6 +135,17 @@ def serving_image(stack: ResolvedStack, server: str) -> str:
     return images[0].image
 
 
+class KnativeServing(KubeflowApp):
+    """Knative Serving with net-istio on the platform's gateway, and Istio's cluster-local
+    gateway: what KServe's serverless mode runs on (off unless deploymentMode is Serverless)."""
+
+    key = "knative"
+    type_token = "kubeforge:ml:KnativeServing"
+    section = "components.knative"
+    # Its manifests create their namespace; they hold Istio Gateways and AuthorizationPolicies.
+    depends_on = ("istio",)
+
+
 class Serving(PlatformComponent):
     """KServe (raw deployment) and its models web app, with Triton and vLLM runtimes on GPUs."""
 
@@ -138,6 +154,8 @@ class Serving(PlatformComponent):
     section = "components.kserve"
     # Its webhook serving certificate (cert-manager), the web app's VirtualService (Istio).
     depends_on = ("namespaces", "certManager", "istio")
+    # KServe's controller enables serverless only if the Knative Service CRD exists when it starts.
+    after = ("knative",)
     args_type = ServingArgs
     concern = "ml"
 
@@ -149,7 +167,8 @@ class Serving(PlatformComponent):
         return {cls.default_name(): ServingArgs(
             component=component, triton_image=serving_image(stack, "tritonserver"),
             vllm_image=serving_image(stack, "huggingfaceserver"),
-            gateway_namespace=stack.components["kubeflowCommon"].namespace, provider=cluster.provider,
+            gateway_namespace=stack.components["kubeflowCommon"].namespace,
+            deployment_mode=component.settings.deployment_mode, provider=cluster.provider,
         )}
 
     @classmethod
@@ -165,7 +184,7 @@ class Serving(PlatformComponent):
             f"{name}-config",
             metadata={"name": CONFIG_MAP, "namespace": args.component.namespace, "annotations": {
                 "pulumi.com/patchForce": "true", "kubeforge.io/kserve-version": args.component.version}},
-            data={"deploy": json.dumps(deploy_config()), "ingress": json.dumps(ingress_config(args.gateway_namespace))},
+            data={"deploy": json.dumps(deploy_config(args.deployment_mode)), "ingress": json.dumps(ingress_config(args.gateway_namespace))},
             opts=after,
         )
         custom_resource(f"{name}-triton", "serving.kserve.io/v1alpha1", "ClusterServingRuntime", name=TRITON_RUNTIME,

@@ -47,13 +47,15 @@ class PlatformNamespaces(PlatformComponent):
     def instances(cls, stack: ResolvedStack, cluster: ClusterAccess) -> dict[str, PlatformNamespacesArgs]:
         levels: dict[str, str] = {}
         for component in stack.components.values():
+            if component.pin.creates_namespace:
+                continue
             level = component.pin.pod_security
             current = levels.get(component.namespace, "restricted")
             levels[component.namespace] = max(current, level, key=_LEVELS.index)
         if not levels:
             return {}
-        mesh = sorted({c.namespace for c in stack.components.values() if c.pin.mesh}) if "istio" in stack.components \
-            else []
+        mesh = sorted({c.namespace for c in stack.components.values() if c.pin.mesh and c.namespace in levels}) \
+            if "istio" in stack.components else []
         return {cls.default_name(): PlatformNamespacesArgs(
             names=tuple(sorted(levels)), pod_security=frozen(levels), mesh=tuple(mesh), provider=cluster.provider,
         )}

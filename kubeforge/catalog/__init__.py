@@ -87,6 +87,9 @@ class ComponentPin(_CatalogModel):
     """Why the component's pods need the privileged level: required with it."""
     enabled_by_default: bool = True
     """False: an alternative a stack opts into with ``components.<key>.enabled: true``."""
+    creates_namespace: bool = False
+    """Its manifests create and label its namespace themselves (Knative's serving-core.yaml):
+    kubeforge does not create that namespace too."""
     mesh: bool = False
     """The component's pods run in the Istio mesh (sidecars): its namespace is labelled for
     injection where Istio is installed, as the distribution labels kubeflow and kubeflow-system."""

@@ -432,6 +432,53 @@ def one_training_operator(ctx: SpecContext) -> list[Problem]:
     return []
 
 
+def serverless_serving_has_knative(ctx: SpecContext) -> list[Problem]:
+    """KServe's serverless mode runs on Knative, and Knative serves nothing else here."""
+    enabled = _enabled_pins(ctx)
+    if "kserve" not in enabled:
+        return []
+    serverless = getattr(ctx.spec.components, "kserve").deployment_mode == "Serverless"
+    if serverless and "knative" not in enabled:
+        return [ctx.problem("components.kserve.deploymentMode", "serverless serving runs on Knative: set "
+                            "components.knative.enabled: true (catalog release 2026.12 or later), or use Standard",
+                            value="Serverless")]
+    if not serverless and "knative" in enabled:
+        return [ctx.problem("components.knative.enabled", "only KServe's serverless mode uses Knative: set "
+                            "components.kserve.deploymentMode: Serverless, or leave Knative off", value=True)]
+    return []
+
+
+def managed_database_on_aws(ctx: SpecContext) -> list[Problem]:
+    """A managed Pipelines database is RDS, so aws only; gcp and on-prem run the in-cluster one."""
+    pipelines = getattr(ctx.spec.components, "pipelines", None)
+    database = getattr(pipelines, "database", None)
+    if database is None or not pipelines.enabled or database.kind != "managed" or ctx.spec.target == "aws":
+        return []
+    # Cloud SQL is not offered yet: MLMD needs mysql_native_password, which MySQL 8.4 turns off
+    # by default, and no Cloud SQL flag to turn it on was confirmed (docs/UPGRADE.md, known limits).
+    return [ctx.problem("components.pipelines.database.kind", f"a managed database (Amazon RDS) needs "
+                        f"target aws, not {ctx.spec.target}; use inCluster", value="managed")]
+
+
+# RDS for MySQL on gp3: 20 to 65,536 GiB.
+# Ref: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Storage.html#gp3-storage
+RDS_STORAGE_GIB = (20, 65_536)
+
+
+def database_storage_fits(ctx: SpecContext) -> list[Problem]:
+    """The Pipelines database's disk: at least 1Gi in-cluster, RDS's gp3 range when managed."""
+    pipelines = getattr(ctx.spec.components, "pipelines", None)
+    database = getattr(pipelines, "database", None)
+    if database is None:
+        return []
+    gib = quantity_value(str(database.storage)) / 2**30
+    low, high = RDS_STORAGE_GIB if database.kind == "managed" else (1, RDS_STORAGE_GIB[1])
+    if low <= gib <= high:
+        return []
+    return [ctx.problem("components.pipelines.database.storage", f"the {database.kind} database takes "
+                        f"{low}Gi to {high}Gi", value=str(database.storage))]
+
+
 def demo_user_only_on_local(ctx: SpecContext) -> list[Problem]:
     """The static demo user exists only on the stack named local; others federate a directory."""
     access = ctx.spec.access
@@ -460,6 +507,9 @@ SPEC_CHECKS: tuple[Callable[[SpecContext], list[Problem]], ...] = (
     dns01_solver_matches_target,
     demo_user_only_on_local,
     one_training_operator,
+    managed_database_on_aws,
+    database_storage_fits,
+    serverless_serving_has_knative,
 )
 
 

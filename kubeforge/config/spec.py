@@ -515,10 +515,46 @@ class IstioSpec(ComponentSpec):
     Ref: https://istio.io/latest/docs/setup/additional-setup/cni/"""
 
 
+class KServeSpec(ComponentSpec):
+    """KServe and its models web app."""
+
+    deployment_mode: Literal["Standard", "Serverless"] = "Standard"
+    """Standard (raw deployment): an InferenceService becomes a Deployment and a Service.
+    Serverless: a Knative Service that scales to zero; needs ``components.knative.enabled: true``.
+    Ref: https://kserve.github.io/website/docs/admin-guide/overview"""
+
+
+class PipelinesDatabase(Spec):
+    """Where Kubeflow Pipelines keeps runs, experiments, its cache and ML metadata (MySQL 8.4)."""
+
+    kind: Literal["inCluster", "managed"] = "inCluster"
+    """inCluster: the distribution's MySQL 8.4 in ``kubeflow``, its volume protected and kept
+    if removed from the stack. managed: Amazon RDS for MySQL 8.4 (aws only), Multi-AZ,
+    encrypted with the platform's data key, in the cluster's private subnets, reachable from
+    the nodes only, deletion-protected, with daily backups; the in-cluster MySQL is scaled to zero."""
+    storage: Quantity = "20Gi"
+    """Disk for the database: the in-cluster volume, or the managed instance's initial storage
+    (RDS grows it up to ten times on its own)."""
+    instance_class: Annotated[str, Field(max_length=32, pattern=r"^db\.[a-z0-9]{2,12}\.[a-z0-9]{4,12}$")] = "db.m7g.large"
+    """managed only: the RDS DB instance class.
+    Ref: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Support.html"""
+    backup_days: int = Field(default=7, ge=1, le=35)
+    """managed only: days RDS keeps automated backups (point-in-time recovery)."""
+
+
+class PipelinesSpec(ComponentSpec):
+    """Kubeflow Pipelines (multi-user) and its database."""
+
+    database: PipelinesDatabase = PipelinesDatabase()
+    """The database KFP's API server, cache and metadata service use."""
+
+
 # Catalog components configured outside ``components:`` (section name -> catalog key).
 TOP_LEVEL_COMPONENTS: dict[str, str] = {"scheduler": "volcano"}
 # Catalog components with typed keys of their own; every other one takes ComponentSpec.
-COMPONENT_SPECS: dict[str, type[ComponentSpec]] = {"gpuOperator": GpuOperatorSpec, "istio": IstioSpec}
+COMPONENT_SPECS: dict[str, type[ComponentSpec]] = {
+    "gpuOperator": GpuOperatorSpec, "istio": IstioSpec, "kserve": KServeSpec, "pipelines": PipelinesSpec,
+}
 
 
 def _components_spec() -> type[Spec]:

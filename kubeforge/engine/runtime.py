@@ -27,7 +27,15 @@ from typing import Any
 from google.protobuf import json_format
 from pulumi.runtime import config as pulumi_config
 from pulumi.runtime import rpc, settings
-from pulumi.runtime.mocks import MockCallArgs, MockEngine, MockMonitor, Mocks, MockResourceArgs, MockSettings
+from pulumi.runtime.mocks import (
+    MockCallArgs,
+    MockEngine,
+    MockMonitor,
+    Mocks,
+    MockResourceArgs,
+    MockSettings,
+    _resolve_callbacks,  # the transforms a registration names (pulumi 3.272's mock monitor)
+)
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
@@ -79,6 +87,11 @@ def _masked(value: Any) -> Any:
 
 def _struct(message) -> dict[str, Any]:
     return _plain(json_format.MessageToDict(message)) if message is not None else {}
+
+
+def _callable_name(fn: Any) -> str:
+    kind = fn if hasattr(fn, "__qualname__") else type(fn)
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _provider_urn(ref: str) -> str | None:
@@ -161,6 +174,10 @@ class RecordingMonitor(MockMonitor):
         }
         if request.deletedWith:
             options["deletedWith"] = request.deletedWith
+        if request.transforms:
+            # The mock monitor never runs transforms (the provider runs them on the objects of
+            # a kustomize directory); the graph names them, so a reader sees what they change.
+            options["transforms"] = [_callable_name(fn) for fn in _resolve_callbacks(request.transforms)]
         self.graph.resources[response.urn] = RecordedResource(
             urn=response.urn,
             type=request.type,

@@ -300,3 +300,41 @@ def test_one_training_operator(onprem):
     assert "components.training.enabled: false" in problem.message
     platform["components"]["training"] = {"enabled": False}
     assert checks.one_training_operator(_ctx(platform, release=KUBEFLOW_LINE)) == []
+
+
+def test_managed_database_on_aws(onprem, aws):
+    aws.setdefault("components", {})["pipelines"] = {"database": {"kind": "managed"}}
+    assert checks.managed_database_on_aws(_ctx(aws, release=KUBEFLOW_LINE)) == []
+    platform = _kubeflow(onprem)
+    platform["components"] = {"pipelines": {"database": {"kind": "managed"}}}
+    (problem,) = checks.managed_database_on_aws(_ctx(platform, release=KUBEFLOW_LINE))
+    assert problem.path == "kubeforge:platform.components.pipelines.database.kind"
+    assert "needs target aws, not onprem; use inCluster" in problem.message
+    platform["components"]["pipelines"]["database"]["kind"] = "inCluster"
+    assert checks.managed_database_on_aws(_ctx(platform, release=KUBEFLOW_LINE)) == []
+
+
+@pytest.mark.parametrize(("kind", "storage", "fits"), [
+    ("inCluster", "20Gi", True), ("inCluster", "512Mi", False), ("managed", "20Gi", True),
+    ("managed", "19Gi", False), ("managed", "64Ti", True), ("managed", "65Ti", False),
+])
+def test_database_storage_fits(aws, kind, storage, fits):
+    aws.setdefault("components", {})["pipelines"] = {"database": {"kind": kind, "storage": storage}}
+    problems = checks.database_storage_fits(_ctx(aws, release=KUBEFLOW_LINE))
+    assert (problems == []) is fits
+    if not fits:
+        assert problems[0].path == "kubeforge:platform.components.pipelines.database.storage"
+
+
+def test_serverless_serving_has_knative(onprem):
+    platform = _kubeflow(onprem)
+    assert checks.serverless_serving_has_knative(_ctx(platform, release=KUBEFLOW_LINE)) == []
+    platform["components"] = {"kserve": {"deploymentMode": "Serverless"}}
+    (problem,) = checks.serverless_serving_has_knative(_ctx(platform, release=KUBEFLOW_LINE))
+    assert problem.path == "kubeforge:platform.components.kserve.deploymentMode"
+    assert "components.knative.enabled: true" in problem.message
+    platform["components"]["knative"] = {"enabled": True}
+    assert checks.serverless_serving_has_knative(_ctx(platform, release=KUBEFLOW_LINE)) == []
+    platform["components"]["kserve"] = {"deploymentMode": "Standard"}
+    (problem,) = checks.serverless_serving_has_knative(_ctx(platform, release=KUBEFLOW_LINE))
+    assert problem.path == "kubeforge:platform.components.knative.enabled"

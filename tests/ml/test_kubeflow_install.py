@@ -241,7 +241,9 @@ APPLY_TIME_NEEDS = {
     "katib": {"namespaces", "istio", "certManager", "training", "trainingOperator"},
     "trainingOperator": {"namespaces", "volcano"},
     "monitoring": {"namespaces"},
-    "kserve": {"namespaces", "certManager", "istio"},
+    # Knative's CRDs where serverless is on (KServe's controller looks for them when it starts).
+    "kserve": {"namespaces", "certManager", "istio", "knative"},
+    "knative": {"istio"},
     "pipelines": {"namespaces", "istio", "certManager"},
 }
 

@@ -79,3 +79,41 @@ def test_the_example_uses_kubeforges_runtime_one_gpu_and_the_tenants_nas():
     assert model["resources"]["limits"]["nvidia.com/gpu"] == "1"
     # The tenant's NAS claim is <tenant>-nas (components/storage/tenant.py).
     assert model["storageUri"].startswith("pvc://TENANT-nas/")
+
+
+@pytest.fixture(scope="module")
+def serverless_graph(tmp_path_factory):
+    from tests.conftest import TENANT, Project, variant
+
+    def serverless(platform):
+        platform.setdefault("components", {}).update(
+            kserve={"deploymentMode": "Serverless"}, knative={"enabled": True})
+    return variant(Project(tmp_path_factory.mktemp("serverless")), TENANT, "aws-prod", serverless).preview()
+
+
+def test_knative_is_not_installed_for_raw_deployment(local_graph):
+    assert not [r for r in local_graph.of_type("kubernetes:kustomize/v2:Directory") if "knative" in r.inputs["directory"]]
+    namespaces = {r.inputs["metadata"]["name"] for r in local_graph.of_type("kubernetes:core/v1:Namespace")}
+    assert "knative-serving" not in namespaces
+
+
+def test_serverless_mode_installs_knative_and_the_cluster_local_gateway_at_the_distributions_pin(serverless_graph):
+    directories = sorted(r.inputs["directory"] for r in serverless_graph.of_type("kubernetes:kustomize/v2:Directory")
+                         if r.name.startswith("knative-manifests"))
+    assert directories == [
+        "https://github.com/kubeflow/community-distribution//common/istio/cluster-local-gateway/base?ref=26.03",
+        "https://github.com/kubeflow/community-distribution//common/knative/knative-serving/overlays/gateways?ref=26.03",
+    ]
+    # Knative's manifests create their own namespace: kubeforge does not create it a second time.
+    namespaces = {r.inputs["metadata"]["name"] for r in serverless_graph.of_type("kubernetes:core/v1:Namespace")}
+    assert "knative-serving" not in namespaces
+
+
+def test_serverless_mode_is_kserves_default_once_knative_is_there(serverless_graph):
+    patch = _patch(serverless_graph)
+    assert json.loads(patch["data"]["deploy"]) == {"defaultDeploymentMode": "Serverless"}
+    knative = {r.urn for r in serverless_graph.of_type("kubernetes:kustomize/v2:Directory")
+               if r.name.startswith("knative-manifests")}
+    assert knative and knative <= set(serverless_graph.named("serving").dependencies)
+    istio = serverless_graph.named("istio")
+    assert set(serverless_graph.named("knative").dependencies) & {istio.urn, *(r.urn for r in serverless_graph.children(istio.urn))}
