@@ -4,8 +4,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STACK  ?= local
+STACKS := $(patsubst stacks/Pulumi.%.yaml,%,$(wildcard stacks/Pulumi.*.yaml))
+# Checkov pins many packages that clash with Pulumi's: it gets a virtualenv of its own.
+CHECKOV_VENV := .venv-checkov
+CHECKOV      := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: demo test venv docs clean
+.PHONY: demo test venv docs clean scan
 
 $(BIN)/kubeforge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,14 +19,26 @@ $(BIN)/kubeforge: pyproject.toml
 
 venv: $(BIN)/kubeforge
 
+$(CHECKOV): policies/requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet -r policies/requirements-checkov.txt
+	@touch $@
+
 ## demo: preview the default stack offline and render its Kubernetes objects to render/
 demo: venv
 	$(BIN)/kubeforge preview --stack $(STACK)
 	$(BIN)/kubeforge render --stack $(STACK) --out render/$(STACK)
 
-## test: run every test (creates the virtualenv if needed)
-test: venv
+## test: run every test (creates the virtualenvs if needed), then render every stack and scan it with Checkov
+test: venv $(CHECKOV)
 	$(BIN)/python -m pytest -q
+	@for stack in $(STACKS); do $(MAKE) --no-print-directory scan STACK=$$stack || exit 1; done
+
+## scan: render a stack's Kubernetes objects to render/ and scan them with Checkov (.checkov.yaml)
+scan: venv $(CHECKOV)
+	$(BIN)/kubeforge render --stack $(STACK) --out render/$(STACK)
+	$(CHECKOV) --config-file .checkov.yaml --directory render/$(STACK)
 
 ## docs: regenerate docs/CONFIG.md and docs/VERSIONS.md (tests fail when they are stale)
 docs: venv
@@ -30,4 +46,4 @@ docs: venv
 	$(BIN)/kubeforge docs versions > docs/VERSIONS.md
 
 clean:
-	rm -rf $(VENV) render *.egg-info
+	rm -rf $(VENV) $(CHECKOV_VENV) render *.egg-info

@@ -118,6 +118,48 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_policy(args: argparse.Namespace) -> int:
+    from kubeforge import policy
+    from kubeforge.engine import ResourceGraph
+
+    root = _root(args)
+    pack = policy.load_pack(root)
+    if args.list:
+        print("\n".join(policy.rule_lines(pack)))
+        return 0
+    if (args.stack is None) == (args.graph is None):
+        raise policy.PolicyError("policy: give --stack S (run the program offline) or --graph FILE (a saved "
+                                 "kubeforge preview --json), not both")
+    config = policy.read_config(Path(args.config) if args.config else None)
+    if args.graph:
+        path = Path(args.graph)
+        try:
+            if path.stat().st_size > MAX_GRAPH_BYTES:
+                raise policy.PolicyError(f"--graph: {path.name} is over {MAX_GRAPH_BYTES >> 20} MiB")
+            graph = ResourceGraph.from_json(path.read_text(encoding="utf-8", errors="strict"), source=path.name)
+        except (OSError, UnicodeDecodeError):
+            raise policy.PolicyError(f"--graph: cannot read {path.name} as UTF-8 text") from None
+    else:
+        graph = _run_engine(args, Progress())
+    violations = policy.run(pack, graph, config)
+    if args.format == "json":
+        report = policy.json_report(graph.stack, violations, len(pack.RULES))
+    elif args.format == "sarif":
+        report = policy.sarif_report(pack, f"stacks/Pulumi.{graph.stack}.yaml", violations)
+    else:
+        report = policy.text_report(graph.stack, violations, len(pack.RULES))
+    if args.out:
+        Path(args.out).write_text(report)
+        print(policy.text_report(graph.stack, violations, len(pack.RULES)).splitlines()[0])
+    else:
+        sys.stdout.write(report)
+    return 1 if any(v.mandatory for v in violations) else 0
+
+
+# A saved graph of the largest stacks is a few MB; far larger is not one kubeforge wrote.
+MAX_GRAPH_BYTES = 256 << 20
+
+
 def cmd_versions(args: argparse.Namespace) -> int:
     from kubeforge.catalog import available_releases, version_table
 
@@ -165,6 +207,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR")
     p.set_defaults(func=cmd_render)
 
+    p = sub.add_parser("policy", help="check a stack's offline graph against the policy pack (policies/); "
+                                      "exit 1 on a mandatory violation")
+    p.add_argument("--stack", help="run the stack's program offline and check its graph")
+    p.add_argument("--graph", metavar="FILE", help="check a graph saved by kubeforge preview --json instead")
+    p.add_argument("--config", metavar="FILE", help="policy config in Pulumi's shape (the file "
+                                                    "pulumi preview --policy-pack-config takes): levels and parameters")
+    p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
+    p.add_argument("--out", metavar="FILE", help="write the report to FILE (SARIF for code scanning) and print a summary")
+    p.add_argument("--list", action="store_true", help="print the pack's rules, one per line")
+    p.set_defaults(func=cmd_policy)
+
     p = sub.add_parser("versions", help="print what a catalog release pins: every component's source and exact "
                                         "version, images, EKS AMIs and add-ons")
     p.add_argument("--release", metavar="R", help="one release (default: every release the catalog holds)")
@@ -183,12 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from kubeforge.engine import EngineError
+    from kubeforge.engine import EngineError, GraphFileError
+    from kubeforge.policy import PolicyError
     from kubeforge.render import RenderError
 
     try:
         return args.func(args)
-    except ConfigError as exc:
+    except (ConfigError, PolicyError, GraphFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (EngineError, RenderError) as exc:

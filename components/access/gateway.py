@@ -29,6 +29,10 @@ GATEWAY_SELECTOR = {"istio": "ingressgateway"}
 GATEWAY_POD_LABELS = {"app": INGRESS_GATEWAY}
 
 
+ISTIO_NETWORKING_RESOURCES = ("destinationrules", "envoyfilters", "gateways", "proxyconfigs", "serviceentries",
+                              "sidecars", "virtualservices", "workloadentries", "workloadgroups")
+
+
 @dataclass(frozen=True)
 class IngressGatewayArgs:
     hostname: str
@@ -125,7 +129,10 @@ class IngressGateway(PlatformComponent):
             metadata={"name": "kubeforge-kubeflow-istio-view", "labels": {
                 **labels, "rbac.authorization.kubeflow.org/aggregate-to-kubeflow-view": "true"}},
             rules=[
-                {"apiGroups": ["networking.istio.io"], "resources": ["*"], "verbs": ["get", "list", "watch"]},
+                # Named, not "*": the networking.istio.io kinds of Istio 1.28.0
+                # (manifests/charts/base/files/crd-all.gen.yaml), so a new kind is not readable unseen.
+                {"apiGroups": ["networking.istio.io"], "resources": list(ISTIO_NETWORKING_RESOURCES),
+                 "verbs": ["get", "list", "watch"]},
                 {"apiGroups": ["security.istio.io"], "resources": ["authorizationpolicies"],
                  "verbs": ["get", "list", "watch"]},
             ],

@@ -124,7 +124,10 @@ class CosDriverInstaller(PlatformComponent):
                                 "command": ["bash", "-c", _INSTALL.format(version=version)],
                                 # Loading a kernel module needs the host's privileges.
                                 "securityContext": {"privileged": True},
-                                "resources": {"requests": {"cpu": "150m", "memory": "256Mi"}},
+                                # Google's manifest requests 150m and sets no limit; the limit is
+                                # kubeforge's, well above what unpacking the driver takes.
+                                "resources": {"requests": {"cpu": "150m", "memory": "256Mi"},
+                                              "limits": {"cpu": "2", "memory": "2Gi"}},
                                 "env": [
                                     {"name": "NVIDIA_INSTALL_DIR_HOST", "value": NVIDIA_DIR},
                                     {"name": "NVIDIA_INSTALL_DIR_CONTAINER", "value": "/usr/local/nvidia"},
@@ -142,7 +145,7 @@ class CosDriverInstaller(PlatformComponent):
                             "containers": [{
                                 "name": "pause",
                                 "image": args.pause_image,
-                                "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}},
+                                "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}, "limits": {"cpu": "10m", "memory": "16Mi"}},
                                 "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True,
                                                     "runAsUser": 65532, "capabilities": {"drop": ["ALL"]}},
                             }],

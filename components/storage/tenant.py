@@ -20,10 +20,12 @@ tenant is deleting one bucket. The default limit of 10,000 general purpose bucke
 account is above the 5,000 tenants a stack may list.
 Ref: https://docs.aws.amazon.com/AmazonS3/latest/userguide/BucketRestrictions.html
 
-The identity is a ServiceAccount kubeforge owns, ``<tenant>-storage``, not Kubeflow's
-``default-editor``: Kubeflow's profile controller reconciles default-editor, and with it every
-pod in the namespace would reach the bucket; a dedicated account is an explicit opt-in
-(``serviceAccountName``) and the trust policy names exactly it.
+The identity is a ServiceAccount kubeforge owns, ``<tenant>-storage``: a workload opts in with
+``serviceAccountName``. Where Pipelines is installed the role also trusts Kubeflow's
+``default-editor`` in the same namespace, because KFP runs every step of a tenant's runs as
+that account (components/ml/pipelines.py); since notebooks run as default-editor too, every
+pod the tenant's members start then reaches the tenant's bucket, and still nothing outside the
+namespace does. The policy pack reports this as advisory (aws-irsa-trust-single-service-account).
 """
 
 from __future__ import annotations

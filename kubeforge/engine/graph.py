@@ -48,6 +48,18 @@ class RecordedResource:
         }
 
 
+class GraphFileError(ValueError):
+    """A saved graph that is not one kubeforge wrote; the message says where."""
+
+
+def _text(value: Any, source: str, where: str, *, optional: bool = False) -> Any:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or len(value) > 4096:
+        raise GraphFileError(f"{source}: {where}: expected a string of at most 4096 characters")
+    return value
+
+
 @dataclass
 class ResourceGraph:
     stack: str
@@ -131,6 +143,41 @@ class ResourceGraph:
         chains = [longest(urn) for urn in sorted(self.resources)]
         length, path = max(chains, default=(0, ()), key=lambda c: c[0])
         return [self.resources[u] for u in path]
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str = "the graph file") -> "ResourceGraph":
+        """A graph ``kubeforge preview --json`` wrote. The file is input like any config: its
+        shape is checked and a bad one is one message (:class:`GraphFileError`)."""
+        try:
+            doc = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise GraphFileError(f"{source}: not JSON ({str(exc)[:80]})") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("resources"), list):
+            raise GraphFileError(f"{source}: not a resource graph (expected the output of kubeforge preview --json)")
+        graph = cls(stack=_text(doc.get("stack"), source, "stack"), project=_text(doc.get("project"), source, "project"))
+        for i, item in enumerate(doc["resources"]):
+            where = f"resources[{i}]"
+            if not isinstance(item, dict):
+                raise GraphFileError(f"{source}: {where}: expected an object")
+            inputs, options = item.get("inputs", {}), item.get("options", {})
+            dependencies = item.get("dependencies", [])
+            if not isinstance(inputs, dict) or not isinstance(options, dict) or not isinstance(dependencies, list):
+                raise GraphFileError(f"{source}: {where}: inputs and options are objects, dependencies a list")
+            urn = _text(item.get("urn"), source, f"{where}.urn")
+            graph.resources[urn] = RecordedResource(
+                urn=urn,
+                type=_text(item.get("type"), source, f"{where}.type"),
+                name=_text(item.get("name"), source, f"{where}.name"),
+                parent=_text(item.get("parent"), source, f"{where}.parent", optional=True),
+                dependencies=tuple(_text(d, source, f"{where}.dependencies") for d in dependencies),
+                provider=_text(item.get("provider"), source, f"{where}.provider", optional=True),
+                custom=bool(item.get("custom")),
+                inputs=inputs,
+                options=options,
+            )
+        outputs = doc.get("outputs", {})
+        graph.outputs = outputs if isinstance(outputs, dict) else {}
+        return graph
 
     def to_json(self) -> str:
         doc = {
