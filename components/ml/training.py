@@ -1,5 +1,6 @@
-"""Kubeflow Trainer v2 from the distribution's manifests, and kubeforge's ClusterTrainingRuntime
-that gang-schedules every TrainJob with Volcano in the tenant's queue.
+"""Kubeflow Trainer v2 from the distribution's manifests, and kubeforge's ClusterTrainingRuntimes
+that gang-schedule every TrainJob with Volcano in the tenant's queue: PyTorch distributed, and
+the MPI runtimes Trainer v2.1.0 ships, DeepSpeed and MLX.
 
 The runtimes the distribution ships (torch-distributed, deepspeed-distributed, ...) set no
 ``podGroupPolicy`` and no scheduler (applications/trainer/upstream/base/runtimes at 26.03), so
@@ -16,10 +17,17 @@ a multi-node job safe on a shared GPU pool:
 - the GPU nodes' taint tolerated, and no Istio sidecar: NCCL traffic between the job's pods
   does not go through Envoy, and a sidecar would keep a finished pod running;
 - the image from the catalog (role training), whose CUDA every GPU pool's driver is checked against.
+
+The MPI runtimes (``kubeforge-deepspeed-distributed``, ``kubeforge-mlx-distributed``) keep the
+shape Trainer's MPI plugin expects (manifests/base/runtimes/{deepspeed,mlx}_distributed.yaml
+at v2.1.0): a ``launcher`` job that also runs as a node, ``node`` jobs running sshd on 2222 as
+``mpiuser`` (uid 1000), OpenMPI, and success when the launcher succeeds. The torchtune runtimes
+(single-node LLM fine-tuning with initializers) stay the distribution's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +42,9 @@ from components.ml.upstream import KubeflowApp, KubeflowAppArgs
 from kubeforge.config.resolved import ResolvedComponent, ResolvedStack
 
 TORCH_RUNTIME = "kubeforge-torch-distributed"
+# Trainer v2.1.0's MPI runtimes: the framework label -> the image repository the catalog pins.
+MPI_RUNTIMES = {"deepspeed": "ghcr.io/kubeflow/trainer/deepspeed-runtime", "mlx": "ghcr.io/kubeflow/trainer/mlx-runtime"}
+ANCESTOR_LABEL = "trainer.kubeflow.org/trainjob-ancestor-step"
 TRAINER_API = "trainer.kubeflow.org/v1alpha1"
 
 
@@ -43,21 +54,24 @@ class TrainingArgs:
     """The pinned Trainer manifests (controller, CRDs, JobSet, the distribution's runtimes)."""
     torch_image: str
     """The catalog's PyTorch training image (exact tag, CUDA checked against the pools)."""
+    mpi_images: Mapping[str, str]
+    """framework (deepspeed, mlx) -> the catalog's image of Trainer's MPI runtime for it."""
     provider: k8s.Provider
     """The cluster's Kubernetes provider."""
+
+
+def _gang_pod(container: dict[str, Any]) -> dict[str, Any]:
+    """A job's pod template: Volcano's scheduler, the GPU taint tolerated, no Istio sidecar."""
+    return {
+        "metadata": {"annotations": {"sidecar.istio.io/inject": "false"}},
+        "spec": {"schedulerName": "volcano", "tolerations": [gpu_toleration()], "containers": [container]},
+    }
 
 
 def torch_runtime_spec(image: str) -> dict[str, Any]:
     """A ClusterTrainingRuntime spec for torchrun across nodes, gang-scheduled by Volcano.
     Ref: ../shared/reference/crds/extra/trainer-v2.1.0/trainer.kubeflow.org_clustertrainingruntimes.yaml"""
-    pod = {
-        "metadata": {"annotations": {"sidecar.istio.io/inject": "false"}},
-        "spec": {
-            "schedulerName": "volcano",
-            "tolerations": [gpu_toleration()],
-            "containers": [{"name": "node", "image": image}],
-        },
-    }
+    pod = _gang_pod({"name": "node", "image": image})
     return {
         "mlPolicy": {"numNodes": 1, "torch": {"numProcPerNode": "auto"}},
         "podGroupPolicy": {"volcano": {}},
@@ -65,18 +79,45 @@ def torch_runtime_spec(image: str) -> dict[str, Any]:
             "name": "node",
             "template": {
                 # Trainer's torch plugin finds the trainer job by this label (v2.1.0 constants.go).
-                "metadata": {"labels": {"trainer.kubeflow.org/trainjob-ancestor-step": "trainer"}},
+                "metadata": {"labels": {ANCESTOR_LABEL: "trainer"}},
                 "spec": {"template": pod},
             },
         }]}},
     }
 
 
-def training_image(stack: ResolvedStack) -> str:
-    images = [i for i in stack.release.images.values() if i.role == "training" and "pytorch" in i.image]
+def mpi_runtime_spec(image: str) -> dict[str, Any]:
+    """An MPI ClusterTrainingRuntime spec (DeepSpeed, MLX) across nodes, gang-scheduled by Volcano:
+    the launcher and every node start together, or none does."""
+    node = {"name": "node", "image": image, "securityContext": {"runAsUser": 1000}}
+    sshd = {**node, "command": ["/usr/sbin/sshd"], "args": ["-De", "-f", "/home/mpiuser/.sshd_config"],
+            "readinessProbe": {"tcpSocket": {"port": 2222}, "initialDelaySeconds": 5}}
+    return {
+        "mlPolicy": {"numNodes": 1, "mpi": {"numProcPerNode": 1, "mpiImplementation": "OpenMPI",
+                                            "sshAuthMountPath": "/home/mpiuser/.ssh", "runLauncherAsNode": True}},
+        "podGroupPolicy": {"volcano": {}},
+        "template": {"spec": {
+            "network": {"publishNotReadyAddresses": True},
+            "successPolicy": {"operator": "All", "targetReplicatedJobs": ["launcher"]},
+            "replicatedJobs": [
+                {"name": "launcher", "template": {"metadata": {"labels": {ANCESTOR_LABEL: "trainer"}},
+                                                  "spec": {"template": _gang_pod(node)}}},
+                {"name": "node", "template": {"spec": {"template": _gang_pod(sshd)}}},
+            ],
+        }},
+    }
+
+
+def training_image(stack: ResolvedStack, repository: str = "pytorch/pytorch") -> str:
+    """The catalog's training image of ``repository`` (exact tag, CUDA checked)."""
+    images = [i for i in stack.release.images.values() if i.role == "training" and i.image.split(":")[0] == repository]
     if not images:
-        raise ValueError(f"catalog release {stack.release.release} offers no PyTorch training image")
+        raise ValueError(f"catalog release {stack.release.release} offers no training image of {repository}")
     return images[0].image
+
+
+def mpi_runtime_name(framework: str) -> str:
+    return f"kubeforge-{framework}-distributed"
 
 
 class Training(PlatformComponent):
@@ -96,20 +137,28 @@ class Training(PlatformComponent):
         component = stack.components.get(cls.key)
         if component is None:
             return {}
-        return {cls.default_name(): TrainingArgs(component=component, torch_image=training_image(stack),
-                                                 provider=cluster.provider)}
+        return {cls.default_name(): TrainingArgs(
+            component=component, torch_image=training_image(stack),
+            mpi_images={framework: training_image(stack, repository) for framework, repository in MPI_RUNTIMES.items()},
+            provider=cluster.provider,
+        )}
 
     def __init__(self, name: str, args: TrainingArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
         self.manifests = manifest_set(f"{name}-manifests", args.component, provider=args.provider,
                                       opts=pulumi.ResourceOptions(parent=self))
-        labels = {**recommended_labels(name="trainer", instance=name, component=self.concern),
-                  "trainer.kubeflow.org/framework": "torch"}
         # After the CRDs and Trainer's validating webhook.
-        custom_resource(f"{name}-torch-runtime", TRAINER_API, "ClusterTrainingRuntime", name=TORCH_RUNTIME,
-                        namespace=None, labels=labels, spec=torch_runtime_spec(args.torch_image),
-                        opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=self.manifests))
-        self.register_outputs({"version": args.component.version, "runtime": TORCH_RUNTIME})
+        after = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=self.manifests)
+        runtimes = {"torch": (TORCH_RUNTIME, torch_runtime_spec(args.torch_image))}
+        runtimes.update({framework: (mpi_runtime_name(framework), mpi_runtime_spec(image))
+                         for framework, image in sorted(args.mpi_images.items())})
+        for framework, (runtime, spec) in runtimes.items():
+            labels = {**recommended_labels(name="trainer", instance=name, component=self.concern),
+                      "trainer.kubeflow.org/framework": framework}
+            custom_resource(f"{name}-{framework}-runtime", TRAINER_API, "ClusterTrainingRuntime", name=runtime,
+                            namespace=None, labels=labels, spec=spec, opts=after)
+        self.register_outputs({"version": args.component.version,
+                               "runtimes": [runtime for runtime, _ in runtimes.values()]})
 
 
 TRAINING_OPERATOR_DEPLOYMENT = "training-operator"

@@ -11,7 +11,7 @@ import yaml
 
 from components.cluster.gpu_nodes import GPU_TAINT
 from components.ml.spawner import POD_DEFAULT_LABELS
-from components.ml.training import TORCH_RUNTIME, torch_runtime_spec
+from components.ml.training import MPI_RUNTIMES, TORCH_RUNTIME, mpi_runtime_name, mpi_runtime_spec, torch_runtime_spec
 from components.tenancy.queue_policy import VALIDATIONS, VARIABLES
 from kubeforge.config.loader import load_stack
 from tests.conftest import ROOT
@@ -24,9 +24,43 @@ def _example(name: str) -> dict:
     return yaml.safe_load((EXAMPLES / name).read_text())
 
 
-def _runtime(graph) -> dict:
-    (runtime,) = graph.of_type("kubernetes:trainer.kubeflow.org/v1alpha1:ClusterTrainingRuntime")
+def _runtime(graph, name: str = TORCH_RUNTIME):
+    (runtime,) = [r for r in graph.of_type("kubernetes:trainer.kubeflow.org/v1alpha1:ClusterTrainingRuntime")
+                  if r.inputs["metadata"]["name"] == name]
     return runtime
+
+
+def test_kubeforge_offers_a_gang_scheduled_runtime_for_torch_deepspeed_and_mlx(local_graph):
+    names = {r.inputs["metadata"]["name"]
+             for r in local_graph.of_type("kubernetes:trainer.kubeflow.org/v1alpha1:ClusterTrainingRuntime")}
+    assert names == {TORCH_RUNTIME, "kubeforge-deepspeed-distributed", "kubeforge-mlx-distributed"}
+
+
+@pytest.mark.parametrize("framework", sorted(MPI_RUNTIMES))
+def test_every_job_of_an_mpi_runtime_is_gang_scheduled_by_volcano_on_the_gpu_nodes(local_graph, framework):
+    runtime = _runtime(local_graph, mpi_runtime_name(framework))
+    assert runtime.inputs["metadata"]["labels"]["trainer.kubeflow.org/framework"] == framework
+    spec = runtime.inputs["spec"]
+    assert spec["podGroupPolicy"] == {"volcano": {}}
+    assert spec["mlPolicy"]["mpi"]["runLauncherAsNode"] is True
+    jobs = {job["name"]: job["template"]["spec"]["template"] for job in spec["template"]["spec"]["replicatedJobs"]}
+    assert set(jobs) == {"launcher", "node"}
+    for pod in jobs.values():
+        assert pod["spec"]["schedulerName"] == "volcano"
+        assert pod["spec"]["tolerations"][0]["key"] == GPU_TAINT["key"]
+        assert pod["metadata"]["annotations"] == {"sidecar.istio.io/inject": "false"}
+    stack = load_stack("local", ROOT)
+    (container,) = jobs["node"]["spec"]["containers"]
+    (image,) = [i for i in stack.release.images.values() if i.image == container["image"]]
+    assert image.image.startswith(MPI_RUNTIMES[framework] + ":") and image.role == "training" and image.cuda
+    assert "scheduling.volcano.sh/queue-name" not in str(spec)
+
+
+@pytest.mark.parametrize("framework", sorted(MPI_RUNTIMES))
+def test_the_mpi_runtimes_validate_against_trainers_crd_at_the_pin(framework):
+    validate_custom_resource({"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "ClusterTrainingRuntime",
+                              "metadata": {"name": mpi_runtime_name(framework)},
+                              "spec": mpi_runtime_spec(f"{MPI_RUNTIMES[framework]}:v2.1.0")})
 
 
 def test_the_runtime_gang_schedules_with_volcano_on_the_gpu_nodes(local_graph):
