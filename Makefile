@@ -11,10 +11,14 @@ CHECKOV      := $(CHECKOV_VENV)/bin/checkov
 
 .PHONY: demo test venv docs clean scan
 
-$(BIN)/kubeforge: pyproject.toml
+$(BIN)/kubeforge: pyproject.toml policies/requirements-crossguard-tests.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# The policy pack's CrossGuard SDK, for the tests of its adapter only: it pins protobuf 5.29,
+	# which kfp (a dev dependency) cannot share, so it comes without its dependencies here.
+	# Under Pulumi the pack runs in its own virtualenv (policies/requirements.txt).
+	$(BIN)/pip install --quiet --no-deps -r policies/requirements-crossguard-tests.txt
 	@touch $@
 
 venv: $(BIN)/kubeforge
