@@ -44,10 +44,13 @@ scan: venv $(CHECKOV)
 	$(BIN)/kubeforge render --stack $(STACK) --out render/$(STACK)
 	$(CHECKOV) --config-file .checkov.yaml --directory render/$(STACK)
 
-## docs: regenerate docs/CONFIG.md and docs/VERSIONS.md (tests fail when they are stale)
+## docs: regenerate docs/CONFIG.md, docs/VERSIONS.md and the README's platform picture (tests fail when they are stale)
 docs: venv
 	$(BIN)/kubeforge docs config > docs/CONFIG.md
 	$(BIN)/kubeforge docs versions > docs/VERSIONS.md
+	$(BIN)/kubeforge graph --stack aws-prod | $(BIN)/python -c 'import pathlib, re, sys; g = sys.stdin.read(); \
+	  r = pathlib.Path("README.md"); block = r"(<!-- kubeforge graph --stack aws-prod -->\n```mermaid\n).*?(```)"; \
+	  r.write_text(re.sub(block, lambda m: m[1] + g + m[2], r.read_text(), flags=re.S))'
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) render *.egg-info

@@ -120,7 +120,6 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_policy(args: argparse.Namespace) -> int:
     from kubeforge import policy
-    from kubeforge.engine import ResourceGraph
 
     root = _root(args)
     pack = policy.load_pack(root)
@@ -132,13 +131,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
                                  "kubeforge preview --json), not both")
     config = policy.read_config(Path(args.config) if args.config else None)
     if args.graph:
-        path = Path(args.graph)
-        try:
-            if path.stat().st_size > MAX_GRAPH_BYTES:
-                raise policy.PolicyError(f"--graph: {path.name} is over {MAX_GRAPH_BYTES >> 20} MiB")
-            graph = ResourceGraph.from_json(path.read_text(encoding="utf-8", errors="strict"), source=path.name)
-        except (OSError, UnicodeDecodeError):
-            raise policy.PolicyError(f"--graph: cannot read {path.name} as UTF-8 text") from None
+        graph = _saved_graph(args.graph, "--graph")
     else:
         graph = _run_engine(args, Progress())
     violations = policy.run(pack, graph, config)
@@ -158,6 +151,51 @@ def cmd_policy(args: argparse.Namespace) -> int:
 
 # A saved graph of the largest stacks is a few MB; far larger is not one kubeforge wrote.
 MAX_GRAPH_BYTES = 256 << 20
+
+
+def _saved_graph(name: str, option: str):
+    """A graph ``kubeforge preview --json`` wrote: bounded, UTF-8, its shape checked."""
+    from kubeforge.engine import GraphFileError, ResourceGraph
+
+    path = Path(name)
+    try:
+        if path.stat().st_size > MAX_GRAPH_BYTES:
+            raise GraphFileError(f"{option}: {path.name} is over {MAX_GRAPH_BYTES >> 20} MiB")
+        return ResourceGraph.from_json(path.read_text(encoding="utf-8", errors="strict"), source=path.name)
+    except (OSError, UnicodeDecodeError):
+        raise GraphFileError(f"{option}: cannot read {path.name} as UTF-8 text") from None
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from kubeforge import diff
+    from kubeforge.engine import GraphFileError
+
+    saved = _saved_graph(args.against, "--against")
+    if saved.stack != args.stack:
+        raise GraphFileError(f"--against: {Path(args.against).name} is a graph of stack {saved.stack[:60]!r}, "
+                             f"not {args.stack!r}; save one with kubeforge preview --stack {args.stack} --json FILE")
+    result = diff.diff(saved, _run_engine(args, Progress()))
+    if args.format == "markdown":
+        sys.stdout.write(diff.markdown_report(result))
+    elif args.format == "json":
+        sys.stdout.write(diff.json_report(result))
+    else:
+        sys.stdout.write(diff.text_report(result))
+    return 1 if args.fail_on_dangerous and result.dangerous else 0
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from kubeforge import drawing
+
+    graph = _saved_graph(args.graph, "--graph") if args.graph else _run_engine(args, Progress())
+    drawn = drawing.component_graph(graph)
+    text = {"mermaid": drawing.mermaid, "dot": drawing.dot, "svg": drawing.svg}[args.format](drawn)
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"Wrote {len(drawn.nodes)} components, {len(drawn.edges)} arrows to {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
@@ -218,6 +256,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="print the pack's rules, one per line")
     p.set_defaults(func=cmd_policy)
 
+    p = sub.add_parser("diff", help="compare the stack's graph with a saved one: added, removed, changed "
+                                    "resources; replacing or deleting a stateful one is marked dangerous")
+    p.add_argument("--stack", required=True)
+    p.add_argument("--against", required=True, metavar="FILE", help="a graph saved by kubeforge preview --json")
+    p.add_argument("--format", choices=["text", "markdown", "json"], default="text",
+                   help="markdown: a pull-request comment")
+    p.add_argument("--fail-on-dangerous", action="store_true", help="exit 1 when a change is dangerous")
+    p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("graph", help="draw the components and what each waits for, the critical path marked")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--stack", help="run the stack's program offline and draw its graph")
+    where.add_argument("--graph", metavar="FILE", help="draw a graph saved by kubeforge preview --json")
+    p.add_argument("--format", choices=["mermaid", "dot", "svg"], default="mermaid",
+                   help="svg needs Graphviz's dot on the PATH")
+    p.add_argument("--out", metavar="FILE")
+    p.set_defaults(func=cmd_graph)
+
     p = sub.add_parser("versions", help="print what a catalog release pins: every component's source and exact "
                                         "version, images, EKS AMIs and add-ons")
     p.add_argument("--release", metavar="R", help="one release (default: every release the catalog holds)")
@@ -236,13 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from kubeforge.drawing import GraphvizMissing
     from kubeforge.engine import EngineError, GraphFileError
     from kubeforge.policy import PolicyError
     from kubeforge.render import RenderError
 
     try:
         return args.func(args)
-    except (ConfigError, PolicyError, GraphFileError) as exc:
+    except (ConfigError, PolicyError, GraphFileError, GraphvizMissing) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (EngineError, RenderError) as exc:
