@@ -5,8 +5,9 @@
 For each N, a project is generated (in a temporary directory) from the aws-prod stack with N
 small tenants, and ``kubeforge preview`` runs on it as a whole process, as a user runs it.
 The same run times a floor program (bench/floor.py): as many plain ConfigMaps as the preview
-registered, through the Pulumi SDK's mock runtime and nothing else. It prints one row per
-run (resources, wall seconds, ms per resource, peak RSS) and ends with the line
+registered, through the Pulumi SDK's mock runtime and nothing else, and ``kubeforge policy``
+on the preview's saved graph. It prints one row per run (resources, wall seconds, ms per
+resource, peak RSS) and ends with the line
 ``kubeforge/floor per-resource ratio at N tenants: X.XX`` for the largest N. Runs are one
 after the other; use a quiet machine and say which one the figures came from.
 """
@@ -38,7 +39,7 @@ def small_tenant(i: int) -> dict:
 def make_project(base: Path, tenants: int) -> Path:
     project = base / f"tenants-{tenants}"
     (project / "stacks" / "tenants").mkdir(parents=True)
-    for name in ("__main__.py", "Pulumi.yaml"):
+    for name in ("__main__.py", "Pulumi.yaml", "policies"):
         (project / name).symlink_to(ROOT / name)
     config = yaml.safe_load((ROOT / "stacks" / "Pulumi.aws-prod.yaml").read_text())
     platform = copy.deepcopy(config["config"]["kubeforge:platform"])
@@ -51,15 +52,15 @@ def make_project(base: Path, tenants: int) -> Path:
     return project
 
 
-def peak_rss(command: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
-    """Like :func:`timed`, reading the child's own rusage (ru_maxrss, KiB on Linux)."""
+def peak_rss(command: list[str], cwd: Path | None = None, ok: tuple[int, ...] = (0,)) -> tuple[float, float, str]:
+    """Wall seconds, the child's own peak RSS in MB (its rusage ru_maxrss, KiB on Linux), stdout."""
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out = process.stdout.read()
     err = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
+    if os.waitstatus_to_exitcode(status) not in ok:
         raise SystemExit(f"{' '.join(str(c) for c in command[:4])} failed: {err.strip()[-400:]}")
     return wall, usage.ru_maxrss / 1024, out
 
@@ -78,15 +79,20 @@ def main() -> None:
             wall, rss, _ = peak_rss([str(KUBEFORGE), "-C", str(project), "preview", "--stack", "bench",
                                      "--json", str(graph)])
             resources = len(json.loads(graph.read_text())["resources"])
+            policy_wall, policy_rss, _ = peak_rss([str(KUBEFORGE), "-C", str(project), "policy", "--graph", str(graph)],
+                                                  ok=(0, 1))
             floor_wall, floor_rss, _ = peak_rss([sys.executable, str(ROOT / "bench" / "floor.py"), str(resources)])
-            rows.append((n, resources, wall, floor_wall))
+            rows.append((n, resources, wall, floor_wall, policy_wall))
             print(f"{'kubeforge':<10} {n:>7} {resources:>9} {wall:>8.2f} {1000 * wall / resources:>11.2f} {rss:>11.0f}")
             print(f"{'floor':<10} {n:>7} {resources:>9} {floor_wall:>8.2f} {1000 * floor_wall / resources:>11.2f} "
                   f"{floor_rss:>11.0f}")
+            print(f"{'policy':<10} {n:>7} {resources:>9} {policy_wall:>8.2f} {1000 * policy_wall / resources:>11.2f} "
+                  f"{policy_rss:>11.0f}")
     if len(rows) > 1:
-        (n1, _, w1, _), (n2, _, w2, _) = rows[-2], rows[-1]
+        (n1, _, w1, _, _), (n2, _, w2, _, _) = rows[-2], rows[-1]
         print(f"time at {n2} tenants / time at {n1} tenants: {w2 / w1:.2f} (tenants x{n2 / n1:.0f})")
-    n, resources, wall, floor_wall = rows[-1]
+    n, resources, wall, floor_wall, policy_wall = rows[-1]
+    print(f"policy/preview time at {n} tenants: {policy_wall / wall:.2f} (kubeforge policy --graph, a whole process)")
     print(f"kubeforge/floor per-resource ratio at {n} tenants: {wall / floor_wall:.2f}")
 
 

@@ -139,6 +139,13 @@ class PlatformComponent(pulumi.ComponentResource):
         installs beside them."""
         return [self]
 
+    @classmethod
+    def tenant_of(cls, instance: str) -> str | None:
+        """The tenant an instance belongs to, for components with one instance per tenant: a
+        tenant's instance waits only for the same tenant's instances of what it depends on,
+        so tenants install side by side and one tenant's change waits for no other."""
+        return None
+
     def stack_outputs(self) -> Mapping[str, pulumi.Output]:
         """Values this component publishes as stack outputs (none by default)."""
         return {}

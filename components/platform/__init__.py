@@ -52,9 +52,11 @@ class Platform(pulumi.ComponentResource):
 
         self.components: dict[str, list[PlatformComponent]] = {}
         for component in dependency_order(REGISTRY):
-            needs = [r for key in (*component.depends_on, *component.after)
-                     for c in self.components.get(key, []) for r in c.ready()]
+            before = [c for key in (*component.depends_on, *component.after) for c in self.components.get(key, [])]
             for instance, component_args in component.instances(stack, access).items():
+                tenant = component.tenant_of(instance)
+                needs = [r for c in before if tenant is None or c.tenant_of(c.instance) in (None, tenant)
+                         for r in c.ready()]
                 previous = component.previous_names.get(instance)
                 self.components.setdefault(component.key, []).append(component(
                     instance,

@@ -205,6 +205,10 @@ class TenantStorage(PlatformComponent):
     concern = "storage"
 
     @classmethod
+    def tenant_of(cls, instance: str) -> str | None:
+        return instance.removeprefix("storage-")
+
+    @classmethod
     def instances(cls, stack: ResolvedStack, cluster: ClusterAccess) -> dict[str, TenantStorageArgs]:
         file, obj = stack.storage.file, stack.storage.object
         endpoint = None

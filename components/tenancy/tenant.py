@@ -215,6 +215,10 @@ class TenantNamespace(PlatformComponent):
     def namespace(cls, stack: ResolvedStack) -> str | None:
         return None  # one per tenant, named after it
 
+    @classmethod
+    def tenant_of(cls, instance: str) -> str | None:
+        return instance.removeprefix("tenant-")
+
     def __init__(self, name: str, args: TenantNamespaceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(name, args, opts)
         self._args = args

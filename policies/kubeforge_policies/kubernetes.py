@@ -24,6 +24,7 @@ from kubeforge_policies.model import (
     as_dict,
     as_list,
     is_true,
+    stack_index,
     tenant_namespaces,
 )
 from kubeforge_policies.rule import Issue, Rule
@@ -204,7 +205,7 @@ def tenant_pod_security(r: PolicyResource, params: Mapping[str, Any]) -> Iterato
 
 
 def _in_namespace(resources: Sequence[PolicyResource], kind: str, namespace: str) -> list[PolicyResource]:
-    return [r for r in resources if r.is_kubernetes and r.kind == kind and r.namespace == namespace]
+    return stack_index(resources).by_kind_namespace.get((kind, namespace), [])
 
 
 def tenant_resource_quota(resources: Sequence[PolicyResource], params: Mapping[str, Any]) -> Iterator[Issue]:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from kubeforge_policies.model import UNKNOWN, PolicyResource, UnknownValue, as_dict, as_list, is_true
+from kubeforge_policies.model import UNKNOWN, PolicyResource, UnknownValue, as_dict, as_list, is_true, stack_index
 from kubeforge_policies.rule import Issue, Rule
 
 S3_BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
@@ -39,14 +39,11 @@ def bucket_name(bucket: PolicyResource) -> str | None:
 def companions(bucket: PolicyResource, resources: Sequence[PolicyResource], types: Sequence[str]) -> list[PolicyResource]:
     """The resources of ``types`` that configure ``bucket``: they depend on it, or name it."""
     name = bucket_name(bucket)
-    out = []
-    for r in resources:
-        if r.type not in types:
-            continue
-        named = r.known("bucket")
-        if bucket.urn in r.dependencies or (name is not None and named == name):
-            out.append(r)
-    return out
+    index = stack_index(resources)
+    found = [r for r in index.dependents.get(bucket.urn, []) if r.type in types]
+    if name is not None:
+        found += [r for r in index.naming_bucket(tuple(types), name) if r not in found]
+    return sorted(found, key=lambda r: r.urn)
 
 
 def _buckets(resources: Sequence[PolicyResource]) -> list[PolicyResource]:

@@ -72,3 +72,15 @@ def test_dependents_wait_for_the_parts_they_need(local_graph):
     storage = local_graph.named("storage-vision")
     assert local_graph.named("tenant-vision-namespace").urn in storage.dependencies
     assert local_graph.named("tenant-vision-profile").urn not in storage.dependencies
+
+
+def test_a_tenants_components_wait_for_their_own_tenant_only(aws_graph):
+    tenants = ["speech-ai", "vision", "forecasting"]
+    for tenant in tenants:
+        storage = aws_graph.named(f"storage-{tenant}")
+        own = aws_graph.named(f"tenant-{tenant}")
+        waits = set(storage.dependencies)
+        assert {r.urn for r in aws_graph.children(own.urn)} & waits or own.urn in waits
+        for other in (t for t in tenants if t != tenant):
+            theirs = aws_graph.named(f"tenant-{other}")
+            assert not ({theirs.urn} | {r.urn for r in aws_graph.children(theirs.urn)}) & waits, (tenant, other)
