@@ -95,12 +95,14 @@ def test_a_secret_that_did_not_change_is_no_change():
 
 # --- the replacement facts ------------------------------------------------------------------
 
-def test_every_replacement_row_cites_a_pinned_upstream_source():
+def test_every_replacement_row_cites_upstream_code_and_says_so_where_it_is_not_pinned():
     doc = yaml.safe_load((ROOT / "kubeforge" / "data" / "replacement.yaml").read_text())
     assert doc["kubernetesNameOrNamespace"]["properties"] == ["metadata.name", "metadata.namespace"]
     for type_, row in doc["types"].items():
         assert row["source"].startswith("https://github.com/") and "/blob/" in row["source"], type_
         assert isinstance(row["stateful"], bool) and row["why"], type_
+        if "/blob/main/" in row["source"]:
+            assert row.get("note"), f"{type_}: a source on main must say which version was read"
 
 
 @pytest.mark.parametrize("type_", [
