@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from kubeforge.engine.graph import RecordedResource, ResourceGraph
 
-CRITICAL = "#d33"
+CRITICAL = "#dd3333"  # 6-digit hex: Graphviz reads no shorthand
 
 
 @dataclass(frozen=True)
