@@ -130,6 +130,10 @@ def svg(drawn: ComponentGraph) -> str:
     if binary is None:
         raise GraphvizMissing("--format svg needs Graphviz's dot (e.g. apt install graphviz); "
                               "--format dot or mermaid need nothing")
-    done = subprocess.run([binary, "-Tsvg"], input=dot(drawn), capture_output=True, text=True, timeout=120,
-                          check=True)
+    try:
+        done = subprocess.run([binary, "-Tsvg"], input=dot(drawn), capture_output=True, text=True, timeout=120,
+                              check=True)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        raise GraphvizMissing(f"Graphviz's dot could not draw the graph ({type(exc).__name__}); "
+                              "--format dot writes its input") from None
     return done.stdout
