@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kubeforge import policy  # noqa: E402
-from kubeforge.config.loader import load_stack, read_stack_config  # noqa: E402
+from kubeforge.config.loader import available_stacks, load_stack, read_stack_config  # noqa: E402
 from kubeforge.engine import run_program  # noqa: E402
 
 
@@ -28,11 +28,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per stack; the median is printed")
     args = parser.parse_args()
     pack = policy.load_pack(ROOT)
-    stacks = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+    stacks = available_stacks(ROOT)
     print(f"{'stack':<10} {'resources':>9} {'preview s':>10} {'policy s':>9} {'policy/preview':>15}")
     for stack in stacks:
-        settings = getattr(load_stack(stack, ROOT).cluster, "settings", None)
-        region = getattr(settings, "region", None) or "onprem"
+        region = load_stack(stack, ROOT).region
         previews, checks = [], []
         for _ in range(args.repeat):
             start = time.perf_counter()

@@ -66,11 +66,9 @@ def _run_engine(args: argparse.Namespace, progress: Progress):
     root = _root(args)
     config = progress.step("validating config", lambda: load_stack(args.stack, root))
     _warn(config)
-    settings = getattr(config.cluster, "settings", None)
-    region = getattr(settings, "region", None) or "onprem"
     raw = read_stack_config(root, args.stack)
     return progress.step(
-        "running the program in the offline engine", lambda: run_program(root, args.stack, raw, region=region)
+        "running the program in the offline engine", lambda: run_program(root, args.stack, raw, region=config.region)
     )
 
 

@@ -35,6 +35,8 @@ from kubeforge.config.resolved import ResolvedComponent, ResolvedStack
 CONFIG_MAP = "inferenceservice-config"
 TRITON_RUNTIME = "kubeforge-triton"
 VLLM_RUNTIME = "kubeforge-huggingface-vllm"
+TRITON_REPOSITORY = "nvcr.io/nvidia/tritonserver"
+VLLM_REPOSITORY = "kserve/huggingfaceserver"
 
 
 @dataclass(frozen=True)
@@ -127,14 +129,6 @@ def vllm_runtime_spec(image: str) -> dict[str, Any]:
     }
 
 
-def serving_image(stack: ResolvedStack, server: str) -> str:
-    """The catalog's serving image whose repository names ``server`` (tritonserver, huggingfaceserver)."""
-    images = [i for i in stack.release.images.values() if i.role == "serving" and server in i.image.split(":")[0]]
-    if not images:
-        raise ValueError(f"catalog release {stack.release.release} offers no {server} serving image")
-    return images[0].image
-
-
 class KnativeServing(KubeflowApp):
     """Knative Serving with net-istio on the platform's gateway, and Istio's cluster-local
     gateway: what KServe's serverless mode runs on (off unless deploymentMode is Serverless)."""
@@ -165,8 +159,8 @@ class Serving(PlatformComponent):
         if component is None:
             return {}
         return {cls.default_name(): ServingArgs(
-            component=component, triton_image=serving_image(stack, "tritonserver"),
-            vllm_image=serving_image(stack, "huggingfaceserver"),
+            component=component, triton_image=stack.workload_image("serving", TRITON_REPOSITORY),
+            vllm_image=stack.workload_image("serving", VLLM_REPOSITORY),
             gateway_namespace=stack.components["kubeflowCommon"].namespace,
             deployment_mode=component.settings.deployment_mode, provider=cluster.provider,
         )}

@@ -42,6 +42,7 @@ from components.ml.upstream import KubeflowApp, KubeflowAppArgs
 from kubeforge.config.resolved import ResolvedComponent, ResolvedStack
 
 TORCH_RUNTIME = "kubeforge-torch-distributed"
+TORCH_REPOSITORY = "pytorch/pytorch"
 # Trainer v2.1.0's MPI runtimes: the framework label -> the image repository the catalog pins.
 MPI_RUNTIMES = {"deepspeed": "ghcr.io/kubeflow/trainer/deepspeed-runtime", "mlx": "ghcr.io/kubeflow/trainer/mlx-runtime"}
 ANCESTOR_LABEL = "trainer.kubeflow.org/trainjob-ancestor-step"
@@ -108,14 +109,6 @@ def mpi_runtime_spec(image: str) -> dict[str, Any]:
     }
 
 
-def training_image(stack: ResolvedStack, repository: str = "pytorch/pytorch") -> str:
-    """The catalog's training image of ``repository`` (exact tag, CUDA checked)."""
-    images = [i for i in stack.release.images.values() if i.role == "training" and i.image.split(":")[0] == repository]
-    if not images:
-        raise ValueError(f"catalog release {stack.release.release} offers no training image of {repository}")
-    return images[0].image
-
-
 def mpi_runtime_name(framework: str) -> str:
     return f"kubeforge-{framework}-distributed"
 
@@ -138,8 +131,9 @@ class Training(PlatformComponent):
         if component is None:
             return {}
         return {cls.default_name(): TrainingArgs(
-            component=component, torch_image=training_image(stack),
-            mpi_images={framework: training_image(stack, repository) for framework, repository in MPI_RUNTIMES.items()},
+            component=component, torch_image=stack.workload_image("training", TORCH_REPOSITORY),
+            mpi_images={framework: stack.workload_image("training", repository)
+                        for framework, repository in MPI_RUNTIMES.items()},
             provider=cluster.provider,
         )}
 

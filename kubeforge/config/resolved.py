@@ -207,3 +207,16 @@ class ResolvedStack:
     def platform_image(self, key: str) -> str:
         """An image kubeforge itself runs, from the catalog release."""
         return self.release.platform_images[key].image
+
+    def workload_image(self, role: str, repository: str) -> str:
+        """The catalog release's image of ``repository`` for tenants' workloads of ``role``
+        (training, serving): an exact tag whose CUDA every GPU pool was checked against."""
+        for image in self.release.images.values():
+            if image.role == role and image.image.split(":")[0] == repository:
+                return image.image
+        raise ValueError(f"catalog release {self.release.release} offers no {role} image of {repository}")
+
+    @property
+    def region(self) -> str:
+        """The cloud region of the cluster, or ``onprem``."""
+        return getattr(getattr(self.cluster, "settings", None), "region", None) or "onprem"

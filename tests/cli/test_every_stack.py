@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from kubeforge.cli import main
+from kubeforge.config.loader import available_stacks
 from tests.conftest import ROOT
 
-STACKS = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+STACKS = available_stacks(ROOT)
 
 
 def test_the_reference_stacks_are_all_here():
